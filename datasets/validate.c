@@ -1,0 +1,36 @@
+/* Per-block validation of attention probabilities. It runs on every block the engine reads, so a NaN
+ * deep inside a 60 GB file stops the run with its location instead of turning into a wrong number. */
+#include "validate.h"
+
+#include <math.h>
+
+al_status al_check_map_rows(const float *A, int64_t nrows, int64_t T, int64_t lda, int64_t row0, int causal,
+                            const char *file, const char *dset, int64_t n, int64_t h, al_error *e) {
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *a = A + r * lda;
+        int64_t i = row0 + r;
+        int64_t vis = causal ? i + 1 : T;
+        double s = 0;
+        int bad = 0;
+        for (int64_t j = 0; j < vis; j++) {
+            float x = a[j];
+            bad |= !(x >= -1e-3f && x <= 1.001f); /* also true for NaN */
+            s += x;
+        }
+        if (bad) {
+            for (int64_t j = 0; j < vis; j++) {
+                float x = a[j];
+                if (!(x >= -1e-3f && x <= 1.001f))
+                    return al_fail(e, AL_EVALUE, file, dset, "%s at sample %lld, head %lld, row %lld, key %lld: %s",
+                                   isfinite(x) ? "value outside [0, 1]" : "non-finite value", (long long)n, (long long)h,
+                                   (long long)i, (long long)j, isnan(x) ? "NaN" : isinf(x) ? (x > 0 ? "Inf" : "-Inf") : "out of range");
+            }
+        }
+        if (fabs(s - 1.0) > AL_ROWSUM_TOL)
+            return al_fail(e, AL_EVALUE, file, dset,
+                           "row %lld of sample %lld, head %lld sums to %.6g over its %s keys, not 1 (are these "
+                           "post-softmax probabilities%s?)",
+                           (long long)i, (long long)n, (long long)h, s, causal ? "visible" : "", causal ? ", and is the map causal" : "");
+    }
+    return AL_OK;
+}

@@ -1,0 +1,48 @@
+/* Plumbing shared by the subcommands: option parsing with --help, thread set-up, error reporting. */
+#include <stdio.h>
+
+#include "commands.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifdef AL_HAVE_OPENBLAS
+void openblas_set_num_threads(int);
+#endif
+
+int al_cmd_finish(al_status st, const al_error *e) {
+    if (st != AL_OK) al_error_print(e);
+    return al_exit_code(st);
+}
+
+al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_common *c, const char *usage,
+                       const char *summary, const char **pos, int *npos, int minpos, int maxpos, int *done, al_error *e) {
+    *done = 0;
+    *nopts = al_common_opts(c, opts, *nopts);
+    if (al_parse_args(argc, argv, opts, *nopts, pos, npos, maxpos, e) != AL_OK) return e->status;
+    if (c->help) {
+        al_print_help(stdout, usage, summary, opts, *nopts);
+        *done = 1;
+        return AL_OK;
+    }
+    if (*npos < minpos) return al_fail(e, AL_EUSAGE, argv[0], NULL, "missing argument (usage: attnlab %s)", usage);
+    if (c->device && !__builtin_strcmp(c->device, "cuda")) {
+#ifndef AL_HAVE_CUDA
+        return al_fail(e, AL_ENODEV, "--device", NULL, "this attnlab was built without CUDA (configure with -DATTNLAB_CUDA=ON)");
+#endif
+    }
+    al_cmd_threads(c);
+    return AL_OK;
+}
+
+void al_cmd_threads(const al_common *c) {
+#ifdef _OPENMP
+    if (c->threads > 0) omp_set_num_threads((int)c->threads);
+#endif
+#ifdef AL_HAVE_OPENBLAS
+    /* BLAS calls are made from one thread or from inside OpenMP regions: one BLAS thread avoids oversubscription */
+    openblas_set_num_threads(1);
+#endif
+    (void)c;
+}

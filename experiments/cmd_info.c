@@ -1,0 +1,114 @@
+/* `attnlab info FILE`: what a recording holds (attributes, datasets, shapes, dtypes) and which analyses
+ * can run on it. Structure is validated exactly as the analyses do, so a file info accepts can be analysed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/result.h"
+#include "../datasets/recording.h"
+#include "commands.h"
+
+static int al_kv(al_table *t, const char *k, const char *v) {
+    al_cell *c = al_table_row(t);
+    if (!c) return -1;
+    return al_cell_str(&c[0], k) | al_cell_str(&c[1], v);
+}
+
+static int al_kvi(al_table *t, const char *k, int64_t v) {
+    char b[32];
+    snprintf(b, sizeof b, "%lld", (long long)v);
+    return al_kv(t, k, b);
+}
+
+int al_cmd_info(int argc, char **argv) {
+    al_error e;
+    al_error_clear(&e);
+    al_common c;
+    al_common_defaults(&c);
+    al_opt opts[12];
+    int nopts = 0, npos = 0, done = 0;
+    const char *pos[1];
+    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info FILE",
+                                "Shows a recording's attributes, datasets (shape, dtype, chunking, compression) and the\n"
+                                "analyses it supports.",
+                                pos, &npos, 1, 1, &done, &e);
+    if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_rec *r = NULL;
+    if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
+    al_result *res = al_result_new("info", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
+    if (!res) {
+        al_rec_close(r);
+        return al_cmd_finish(e.status, &e);
+    }
+    al_table *t = al_table_new("info", "Recording", "field,value");
+    al_table *d = al_table_new("info_datasets", "Datasets", "dataset,dtype,shape,chunks,compressed");
+    int bad = al_result_table(res, t, 1) | al_result_table(res, d, 1);
+    if (!bad) {
+        bad |= al_kv(t, "format", r->kind == AL_REC_NPY ? ".npy map dump" : "attnlab recording v1");
+        bad |= al_kv(t, "model", r->model);
+        bad |= al_kvi(t, "samples", r->N) | al_kvi(t, "layers", r->L) | al_kvi(t, "heads", r->H);
+        bad |= al_kvi(t, "kv_heads", r->H_kv) | al_kvi(t, "head_dim", r->D) | al_kvi(t, "tokens", r->T);
+        bad |= al_kvi(t, "causal", r->causal) | al_kvi(t, "first_token_is_bos", r->bos);
+        char an[256] = "";
+        if (r->has[AL_T_ATT] || r->has[AL_T_Q]) strcat(an, "sinks");
+        bad |= al_kv(t, "analyses", an);
+    }
+    cJSON *rec = cJSON_AddObjectToObject(res->doc, "recording");
+    cJSON_AddStringToObject(rec, "format", r->kind == AL_REC_NPY ? "npy" : "recording");
+    cJSON_AddStringToObject(rec, "model", r->model);
+    cJSON_AddNumberToObject(rec, "n_samples", (double)r->N);
+    cJSON_AddNumberToObject(rec, "n_layers", (double)r->L);
+    cJSON_AddNumberToObject(rec, "n_heads", (double)r->H);
+    cJSON_AddNumberToObject(rec, "n_kv_heads", (double)r->H_kv);
+    cJSON_AddNumberToObject(rec, "head_dim", (double)r->D);
+    cJSON_AddNumberToObject(rec, "tokens", (double)r->T);
+    cJSON_AddBoolToObject(rec, "causal", r->causal);
+    cJSON_AddBoolToObject(rec, "first_token_is_bos", r->bos);
+    cJSON *jd = cJSON_AddArrayToObject(res->doc, "datasets");
+    static const char *const gname[AL_T_COUNT] = {"attention", "q", "k", "v", "hidden"};
+    for (int w = 0; w < AL_T_COUNT && !bad; w++) {
+        if (!r->has[w]) continue;
+        char nm[64], shape[128], chunks[128];
+        if (r->kind == AL_REC_NPY) {
+            snprintf(nm, sizeof nm, "(npy)");
+            snprintf(shape, sizeof shape, "[%lld, %lld, %lld, %lld, %lld]", (long long)r->N, (long long)r->L, (long long)r->H,
+                     (long long)r->T, (long long)r->T);
+            snprintf(chunks, sizeof chunks, "-");
+        } else {
+            const al_h5_dset *x = &r->dsets[w][0];
+            int64_t nl = w == AL_T_HIDDEN ? r->L + 1 : r->L;
+            snprintf(nm, sizeof nm, "%s/L000..L%03lld", gname[w], (long long)nl - 1);
+            int o = snprintf(shape, sizeof shape, "[");
+            for (int i = 0; i < x->rank; i++) o += snprintf(shape + o, sizeof shape - (size_t)o, "%s%lld", i ? ", " : "", (long long)x->dims[i]);
+            snprintf(shape + o, sizeof shape - (size_t)o, "]");
+            if (x->chunked) {
+                o = snprintf(chunks, sizeof chunks, "(");
+                for (int i = 0; i < x->rank; i++) o += snprintf(chunks + o, sizeof chunks - (size_t)o, "%s%lld", i ? ", " : "", (long long)x->chunk[i]);
+                snprintf(chunks + o, sizeof chunks - (size_t)o, ")");
+            } else {
+                snprintf(chunks, sizeof chunks, "contiguous");
+            }
+        }
+        al_cell *cl = al_table_row(d);
+        if (!cl) {
+            bad = 1;
+            break;
+        }
+        int comp = r->kind == AL_REC_HDF5 && r->dsets[w][0].compressed;
+        bad |= al_cell_str(&cl[0], nm) | al_cell_str(&cl[1], al_dtype_name(r->dtype[w])) | al_cell_str(&cl[2], shape) |
+               al_cell_str(&cl[3], chunks) | al_cell_str(&cl[4], comp ? "gzip" : "no");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(jd, o);
+        cJSON_AddStringToObject(o, "name", nm);
+        cJSON_AddStringToObject(o, "dtype", al_dtype_name(r->dtype[w]));
+        cJSON_AddStringToObject(o, "shape", shape);
+        cJSON_AddStringToObject(o, "chunks", chunks);
+        cJSON_AddBoolToObject(o, "compressed", comp);
+    }
+    cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
+    if (r->has[AL_T_ATT] || r->has[AL_T_Q]) cJSON_AddItemToArray(ja, cJSON_CreateString("sinks"));
+    if (bad) st = al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory");
+    if (st == AL_OK) st = al_result_emit(res, &c, &e);
+    al_result_free(res);
+    al_rec_close(r);
+    return al_cmd_finish(st, &e);
+}

@@ -1,0 +1,32 @@
+/* The attnlab program's subcommands: each takes (argc, argv) with argv[0] = its name and returns the exit
+ * status (0 success, 2 bad usage or input, 1 internal failure). */
+#ifndef AL_COMMANDS_H
+#define AL_COMMANDS_H
+
+#include "../core/cli.h"
+#include "../core/status.h"
+
+typedef int (*al_cmd_fn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    al_cmd_fn fn;
+    const char *summary;
+} al_command;
+
+extern const al_command al_commands[];
+
+int al_cmd_info(int argc, char **argv);
+int al_cmd_sinks(int argc, char **argv);
+int al_cmd_import(int argc, char **argv);
+int al_cmd_synth(int argc, char **argv);
+
+/* Shared ending of a command: prints the error (if any) and maps the status to an exit code. */
+int al_cmd_finish(al_status st, const al_error *e);
+/* Parses options (common ones appended); prints help and returns 0 through *done when --help was given. */
+al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_common *c, const char *usage,
+                       const char *summary, const char **pos, int *npos, int minpos, int maxpos, int *done, al_error *e);
+/* Applies --threads to OpenMP and OpenBLAS. */
+void al_cmd_threads(const al_common *c);
+
+#endif
