@@ -14,8 +14,7 @@ struct al_sinks_acc {
     al_sinks_params p;
     int64_t N, L, H, T, K;
     int causal;
-    double *colsum;    /* [T] current head */
-    double *alpha;     /* [T] scratch */
+    double *alpha;     /* [T] scratch for reporting */
     double *alpha_sum; /* [L, H, T] sum over samples */
     int64_t *hits;     /* [L, K] heads over threshold, summed over samples and heads */
 };
@@ -29,7 +28,6 @@ void al_sinks_defaults(al_sinks_params *p) {
 
 void al_sinks_acc_free(al_sinks_acc *a) {
     if (!a) return;
-    al_free(a->colsum);
     al_free(a->alpha);
     al_free(a->alpha_sum);
     al_free(a->hits);
@@ -51,11 +49,10 @@ al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params
     a->T = T;
     a->K = p->positions;
     a->causal = r->causal;
-    a->colsum = al_calloc((size_t)T, sizeof(double));
     a->alpha = al_calloc((size_t)T, sizeof(double));
     a->alpha_sum = al_calloc((size_t)(r->L * r->H), (size_t)T * sizeof(double));
     a->hits = al_calloc((size_t)(r->L * a->K), sizeof(int64_t));
-    if (!a->colsum || !a->alpha || !a->alpha_sum || !a->hits) goto oom;
+    if (!a->alpha || !a->alpha_sum || !a->hits) goto oom;
     return a;
 oom:
     al_sinks_acc_free(a);
@@ -63,22 +60,24 @@ oom:
     return NULL;
 }
 
-static void al_sinks_block(void *ctx, const al_head_id *hd, const float *A, int64_t lda, int64_t row0, int64_t nrows) {
+/* ws: [2, T] doubles: column sums of the head, then its alpha */
+static void al_sinks_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
+                           int64_t nrows) {
     al_sinks_acc *a = ctx;
-    if (row0 == 0) memset(a->colsum, 0, sizeof(double) * (size_t)a->T);
-    al_colsum(A, nrows, a->T, lda, row0, hd->causal, a->colsum);
+    al_colsum(A, nrows, a->T, lda, row0, hd->causal, (double *)ws);
 }
 
-static void al_sinks_head_done(void *ctx, const al_head_id *hd) {
+static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
     al_sinks_acc *a = ctx;
-    al_alpha_from_colsum(a->colsum, a->T, hd->causal, a->alpha);
-    al_sink_hits(a->alpha, a->K, a->p.epsilon, a->hits + hd->l * a->K);
+    double *colsum = ws, *alpha = colsum + a->T;
+    al_alpha_from_colsum(colsum, a->T, hd->causal, alpha);
+    al_sink_hits(alpha, a->K, a->p.epsilon, a->hits + hd->l * a->K);
     double *s = a->alpha_sum + (hd->l * a->H + hd->h) * a->T;
-    for (int64_t j = 0; j < a->T; j++) s[j] += a->alpha[j];
+    for (int64_t j = 0; j < a->T; j++) s[j] += alpha[j];
 }
 
 al_map_visitor al_sinks_visitor(al_sinks_acc *a) {
-    al_map_visitor v = {a, al_sinks_block, al_sinks_head_done};
+    al_map_visitor v = {a, sizeof(double) * 2 * (size_t)a->T, NULL, al_sinks_block, al_sinks_head_done};
     return v;
 }
 

@@ -1,16 +1,22 @@
-/* Block streaming of attention maps. The block buffer is allocated once per run; layers are the outer
- * loop so each HDF5 dataset (and its chunk cache) is visited once. */
+/* Block streaming of attention maps. Reads are serial (HDF5 is not thread-safe); the statistics of the
+ * heads of one batch run in parallel, one head per OpenMP iteration, and are folded in a fixed order. */
 #include "stream.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "../core/alloc.h"
 #include "../core/progress.h"
 #include "../datasets/validate.h"
 
-int64_t al_stream_rows(int64_t T, int64_t mem, size_t elem_bytes) {
-    /* the float32 block plus its raw copy in the stored type; half the budget leaves room for the rest */
-    int64_t per_row = T * (int64_t)(4 + elem_bytes);
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes) {
+    /* the float32 blocks of P heads plus one raw copy in the stored type; half the budget leaves room for
+     * the visitors' workspaces, HDF5's chunk cache and the program itself */
+    int64_t per_row = T * (4 * P + (int64_t)elem_bytes);
     int64_t rows = (mem / 2) / (per_row > 0 ? per_row : 1);
     if (rows < 1) rows = 1;
     if (rows > T) rows = T;
@@ -44,11 +50,31 @@ int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error
     return T;
 }
 
+static int al_threads(const al_common *c) {
+#ifdef _OPENMP
+    return c->threads > 0 ? (int)c->threads : omp_get_max_threads();
+#else
+    (void)c;
+    return 1;
+#endif
+}
+
 al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
     size_t eb = al_dtype_size(r->dtype[AL_T_ATT]);
-    int64_t B = al_stream_rows(T, c->mem, eb);
-    float *buf = al_malloc((size_t)(B * T), sizeof(float)); /* [B, T] */
-    if (!buf) return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for a %lld x %lld block", (long long)B, (long long)T);
+    int64_t P = al_threads(c); /* heads per batch */
+    if (P > r->H) P = r->H;
+    if (P < 1) P = 1;
+    int64_t B = al_stream_rows(T, P, c->mem, eb);
+    size_t ws_head = 0;
+    for (int k = 0; k < nv; k++) ws_head += (v[k].ws_bytes + 63) & ~(size_t)63;
+    float *buf = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
+    unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
+    if (!buf || !ws) {
+        al_free(buf);
+        al_free(ws);
+        return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P, (long long)B,
+                       (long long)T);
+    }
     al_progress pg;
     al_progress_begin(&pg, "attnlab", r->L * r->N * r->H * T, c->quiet);
     char dname[64];
@@ -56,21 +82,49 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
-            for (int64_t h = 0; h < r->H && st == AL_OK; h++) {
-                al_head_id hd = {n, l, h, T, r->causal};
-                for (int64_t row0 = 0; row0 < T; row0 += B) {
-                    int64_t nr = T - row0 < B ? T - row0 : B;
-                    if ((st = al_rec_read_att(r, n, l, h, row0, nr, T, buf, e)) != AL_OK) break;
-                    if ((st = al_check_map_rows(buf, nr, T, T, row0, r->causal, r->path, dname, n, h, e)) != AL_OK) break;
-                    for (int k = 0; k < nv; k++) v[k].block(v[k].ctx, &hd, buf, T, row0, nr);
-                    al_progress_add(&pg, nr);
+            for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
+                int64_t np = r->H - h0 < P ? r->H - h0 : P;
+                memset(ws, 0, (size_t)np * ws_head);
+                for (int64_t p = 0; p < np; p++) {
+                    al_head_id hd = {n, l, h0 + p, T, r->causal};
+                    size_t off = 0;
+                    for (int k = 0; k < nv; k++) {
+                        if (v[k].head_begin) v[k].head_begin(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
+                        off += (v[k].ws_bytes + 63) & ~(size_t)63;
+                    }
                 }
-                if (st == AL_OK)
-                    for (int k = 0; k < nv; k++)
-                        if (v[k].head_done) v[k].head_done(v[k].ctx, &hd);
+                for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
+                    int64_t nr = T - row0 < B ? T - row0 : B;
+                    for (int64_t p = 0; p < np && st == AL_OK; p++) {
+                        float *A = buf + p * B * T;
+                        if ((st = al_rec_read_att(r, n, l, h0 + p, row0, nr, T, A, e)) != AL_OK) break;
+                        st = al_check_map_rows(A, nr, T, T, row0, r->causal, r->path, dname, n, h0 + p, e);
+                    }
+                    if (st != AL_OK) break;
+#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
+                    for (int64_t p = 0; p < np; p++) {
+                        al_head_id hd = {n, l, h0 + p, T, r->causal};
+                        size_t off = 0;
+                        for (int k = 0; k < nv; k++) {
+                            v[k].block(v[k].ctx, &hd, ws + (size_t)p * ws_head + off, buf + p * B * T, T, row0, nr);
+                            off += (v[k].ws_bytes + 63) & ~(size_t)63;
+                        }
+                    }
+                    al_progress_add(&pg, nr * np);
+                }
+                if (st != AL_OK) break;
+                for (int64_t p = 0; p < np; p++) {
+                    al_head_id hd = {n, l, h0 + p, T, r->causal};
+                    size_t off = 0;
+                    for (int k = 0; k < nv; k++) {
+                        if (v[k].head_done) v[k].head_done(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
+                        off += (v[k].ws_bytes + 63) & ~(size_t)63;
+                    }
+                }
             }
     }
     al_progress_end(&pg);
     al_free(buf);
+    al_free(ws);
     return st;
 }

@@ -1,8 +1,15 @@
-/* The streaming engine for map analyses: reads each head's map in blocks of query rows sized from --mem,
- * validates each block, and hands it to every registered visitor, so several statistics share one read. */
+/* The streaming engine for map analyses: reads maps in blocks of query rows sized from --mem, validates
+ * each block, and hands it to every registered visitor, so several statistics share one read of the file.
+ *
+ * Contract for visitors (what makes results independent of --threads):
+ *  - per head: head_begin, then block for rows in increasing order, then head_done;
+ *  - heads of one batch are processed concurrently, each with its own workspace ws (ws_bytes, zeroed);
+ *    head_begin and block may write only to ws (and read ctx);
+ *  - head_done calls are serialised, in (layer, sample, head) order: the place to fold ws into ctx. */
 #ifndef AL_STREAM_H
 #define AL_STREAM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../core/cli.h"
@@ -16,20 +23,22 @@ typedef struct {
 
 typedef struct {
     void *ctx;
+    size_t ws_bytes; /* per-head workspace, given T at registration */
+    void (*head_begin)(void *ctx, const al_head_id *hd, void *ws); /* may be NULL */
     /* A: [nrows, lda] rows row0..row0+nrows-1 of the head's map, keys 0..T-1 (lda >= T). */
-    void (*block)(void *ctx, const al_head_id *hd, const float *A, int64_t lda, int64_t row0, int64_t nrows);
-    /* After the head's last block. */
-    void (*head_done)(void *ctx, const al_head_id *hd);
+    void (*block)(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0, int64_t nrows);
+    void (*head_done)(void *ctx, const al_head_id *hd, void *ws);
 } al_map_visitor;
 
-/* Rows per block for a map of T keys within a budget of mem bytes (at least 1, at most T). */
-int64_t al_stream_rows(int64_t T, int64_t mem, size_t elem_bytes);
+/* Rows per block for a batch of P heads of T keys within a budget of mem bytes (at least 1, at most T). */
+int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes);
 
-/* Streams maps of every (layer, sample, head), first T rows and keys. */
+/* Streams the first T rows and keys of the map of every (layer, sample, head). */
 al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
 
-/* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0); non-causal ones are
- * analysed whole and reject a smaller value. Checks sample lengths. Returns T or -1 (e set). */
+/* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the whole
+ * length when def <= 0 too); non-causal ones are analysed whole and reject another value. Checks sample
+ * lengths. Returns T or -1 (e set). */
 int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error *e);
 
 #endif
