@@ -22,7 +22,7 @@ struct al_sinks_acc {
 void al_sinks_defaults(al_sinks_params *p) {
     p->epsilon = 0.3;
     p->tokens = 0;
-    p->positions = 10;
+    p->positions = 0; /* 0: min(10, T) */
     p->hidden_threshold = 0.1;
 }
 
@@ -34,7 +34,9 @@ void al_sinks_acc_free(al_sinks_acc *a) {
     al_free(a);
 }
 
-al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params *p, al_error *e) {
+al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params *p_in, al_error *e) {
+    al_sinks_params pp = *p_in, *p = &pp;
+    if (p->positions <= 0) p->positions = T < 10 ? T : 10;
     if (p->positions > T) {
         al_fail(e, AL_EUSAGE, "--positions", NULL, "%lld positions requested but only %lld tokens are analysed",
                 (long long)p->positions, (long long)T);
@@ -210,6 +212,7 @@ al_status al_sinks_run(al_rec *r, const al_sinks_params *p, const al_common *c, 
     al_sinks_acc *a = al_sinks_acc_new(r, T, p, e);
     if (!a) return e->status;
     cJSON_ReplaceItemInObject(al_result_params(res), "tokens", cJSON_CreateNumber((double)T));
+    cJSON_ReplaceItemInObject(al_result_params(res), "positions", cJSON_CreateNumber((double)a->K));
     al_map_visitor v = al_sinks_visitor(a);
     al_status st = al_stream_maps(r, T, c, &v, 1, e);
     if (st == AL_OK) st = al_sinks_report(a, res, e);

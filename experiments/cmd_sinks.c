@@ -14,7 +14,7 @@ int al_cmd_sinks(int argc, char **argv) {
     al_opt opts[16] = {
         {"epsilon", 0, AL_OPT_DOUBLE, &p.epsilon, "EPS", "sink threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
         {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default 64; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
-        {"positions", 0, AL_OPT_INT, &p.positions, "K", "report Sink_0 .. Sink_{K-1} (default 10)", 1, 1e9, NULL, 0, 0},
+        {"positions", 0, AL_OPT_INT, &p.positions, "K", "report Sink_0 .. Sink_{K-1} (default 10, or T when fewer tokens)", 1, 1e9, NULL, 0, 0},
         {"hidden-threshold", 0, AL_OPT_DOUBLE, &p.hidden_threshold, "TAU", "hidden sinks: positions j >= 1 with alpha > TAU (default 0.1)", 0, 1, NULL, 0, 0},
     };
     int nopts = 4, npos = 0, done = 0;
