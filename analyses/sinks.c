@@ -205,8 +205,6 @@ oom:
 }
 
 al_status al_sinks_run(al_rec *r, const al_sinks_params *p, const al_common *c, al_result *res, al_error *e) {
-    if (!r->has[AL_T_ATT])
-        return al_fail(e, AL_EUSAGE, r->path, NULL, "no attention maps recorded (statistics from q and k are not available yet)");
     int64_t T = al_resolve_tokens(r, p->tokens, 64, e);
     if (T < 0) return e->status;
     al_sinks_acc *a = al_sinks_acc_new(r, T, p, e);

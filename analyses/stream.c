@@ -8,6 +8,7 @@
 #include "../core/alloc.h"
 #include "../core/progress.h"
 #include "../datasets/validate.h"
+#include "../metrics/qk.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -59,14 +60,117 @@ static int al_threads(const al_common *c) {
 #endif
 }
 
+/* Walks the visitors of head slot p: the offsets of their workspaces inside the slot. */
+#define AL_WS_ALIGN(x) (((x) + 63) & ~(size_t)63)
+
+static void al_heads_begin(al_map_visitor *v, int nv, unsigned char *ws, size_t ws_head, int64_t np, int64_t n,
+                           int64_t l, int64_t h0, int64_t T, int causal) {
+    memset(ws, 0, (size_t)np * ws_head);
+    for (int64_t p = 0; p < np; p++) {
+        al_head_id hd = {n, l, h0 + p, T, causal};
+        size_t off = 0;
+        for (int k = 0; k < nv; k++) {
+            if (v[k].head_begin) v[k].head_begin(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
+            off += AL_WS_ALIGN(v[k].ws_bytes);
+        }
+    }
+}
+
+static void al_heads_block(al_map_visitor *v, int nv, unsigned char *ws_p, const al_head_id *hd, const float *A,
+                           int64_t lda, int64_t row0, int64_t nr) {
+    size_t off = 0;
+    for (int k = 0; k < nv; k++) {
+        v[k].block(v[k].ctx, hd, ws_p + off, A, lda, row0, nr);
+        off += AL_WS_ALIGN(v[k].ws_bytes);
+    }
+}
+
+static void al_heads_done(al_map_visitor *v, int nv, unsigned char *ws, size_t ws_head, int64_t np, int64_t n,
+                          int64_t l, int64_t h0, int64_t T, int causal) {
+    for (int64_t p = 0; p < np; p++) {
+        al_head_id hd = {n, l, h0 + p, T, causal};
+        size_t off = 0;
+        for (int k = 0; k < nv; k++) {
+            if (v[k].head_done) v[k].head_done(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
+            off += AL_WS_ALIGN(v[k].ws_bytes);
+        }
+    }
+}
+
+/* q/k path: each head's queries and keys (first T tokens) are read whole ([T, D] each, linear in T), then
+ * one thread per head turns them into probability blocks of B rows and feeds the visitors. */
+static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
+    int64_t D = r->D, P = al_threads(c);
+    if (P > r->H) P = r->H;
+    if (P < 1) P = 1;
+    int64_t fixed = P * 2 * T * D * 4;
+    int64_t rows = (c->mem / 2 - fixed) / (P * T * 4);
+    if (rows < 1) rows = 1;
+    int64_t B = rows < T ? rows : T;
+    size_t ws_head = 0;
+    for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
+    float *qb = al_malloc((size_t)(P * T * D), sizeof(float)); /* [P, T, D] */
+    float *kb = al_malloc((size_t)(P * T * D), sizeof(float)); /* [P, T, D] */
+    float *sb = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
+    unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1);
+    al_status st = AL_OK;
+    if (!qb || !kb || !sb || !ws) st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for q/k blocks");
+    al_progress pg;
+    al_progress_begin(&pg, "attnlab", r->L * r->N * r->H, c->quiet);
+    int64_t group = r->H / r->H_kv;
+    char qn[64], kn[64];
+    for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
+        al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
+        al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
+        for (int64_t n = 0; n < r->N && st == AL_OK; n++)
+            for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
+                int64_t np = r->H - h0 < P ? r->H - h0 : P;
+                for (int64_t p = 0; p < np && st == AL_OK; p++) {
+                    float *q = qb + p * T * D, *k = kb + p * T * D;
+                    int64_t kvh = (h0 + p) / group;
+                    if (p > 0 && (h0 + p - 1) / group == kvh) memcpy(k, k - T * D, sizeof(float) * (size_t)(T * D));
+                    else if ((st = al_rec_read_qkv(r, AL_T_K, n, l, kvh, 0, T, k, e)) != AL_OK) break;
+                    if ((st = al_rec_read_qkv(r, AL_T_Q, n, l, h0 + p, 0, T, q, e)) != AL_OK) break;
+                    if ((st = al_check_finite(q, T * D, r->path, qn, "queries", e)) != AL_OK) break;
+                    st = al_check_finite(k, T * D, r->path, kn, "keys", e);
+                }
+                if (st != AL_OK) break;
+                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
+                for (int64_t p = 0; p < np; p++) {
+                    al_head_id hd = {n, l, h0 + p, T, r->causal};
+                    float *S = sb + p * B * T;
+                    for (int64_t row0 = 0; row0 < T; row0 += B) {
+                        int64_t nr = T - row0 < B ? T - row0 : B;
+                        al_qk_probs(qb + p * T * D + row0 * D, kb + p * T * D, nr, T, D, row0, r->q_scale, r->causal, S, T);
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, S, T, row0, nr);
+                    }
+                }
+                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+                al_progress_add(&pg, np);
+            }
+    }
+    al_progress_end(&pg);
+    al_free(qb);
+    al_free(kb);
+    al_free(sb);
+    al_free(ws);
+    return st;
+}
+
 al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
+    if (!r->has[AL_T_ATT] || c->from_qk) {
+        if (!r->has[AL_T_Q])
+            return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");
+        return al_stream_qk(r, T, c, v, nv, e);
+    }
     size_t eb = al_dtype_size(r->dtype[AL_T_ATT]);
     int64_t P = al_threads(c); /* heads per batch */
     if (P > r->H) P = r->H;
     if (P < 1) P = 1;
     int64_t B = al_stream_rows(T, P, c->mem, eb);
     size_t ws_head = 0;
-    for (int k = 0; k < nv; k++) ws_head += (v[k].ws_bytes + 63) & ~(size_t)63;
+    for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
     float *buf = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
     unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
     if (!buf || !ws) {
@@ -84,15 +188,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
             for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
                 int64_t np = r->H - h0 < P ? r->H - h0 : P;
-                memset(ws, 0, (size_t)np * ws_head);
-                for (int64_t p = 0; p < np; p++) {
-                    al_head_id hd = {n, l, h0 + p, T, r->causal};
-                    size_t off = 0;
-                    for (int k = 0; k < nv; k++) {
-                        if (v[k].head_begin) v[k].head_begin(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
-                        off += (v[k].ws_bytes + 63) & ~(size_t)63;
-                    }
-                }
+                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
                 for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
                     int64_t nr = T - row0 < B ? T - row0 : B;
                     for (int64_t p = 0; p < np && st == AL_OK; p++) {
@@ -104,23 +200,12 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
 #pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
                     for (int64_t p = 0; p < np; p++) {
                         al_head_id hd = {n, l, h0 + p, T, r->causal};
-                        size_t off = 0;
-                        for (int k = 0; k < nv; k++) {
-                            v[k].block(v[k].ctx, &hd, ws + (size_t)p * ws_head + off, buf + p * B * T, T, row0, nr);
-                            off += (v[k].ws_bytes + 63) & ~(size_t)63;
-                        }
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, buf + p * B * T, T, row0, nr);
                     }
                     al_progress_add(&pg, nr * np);
                 }
                 if (st != AL_OK) break;
-                for (int64_t p = 0; p < np; p++) {
-                    al_head_id hd = {n, l, h0 + p, T, r->causal};
-                    size_t off = 0;
-                    for (int k = 0; k < nv; k++) {
-                        if (v[k].head_done) v[k].head_done(v[k].ctx, &hd, ws + (size_t)p * ws_head + off);
-                        off += (v[k].ws_bytes + 63) & ~(size_t)63;
-                    }
-                }
+                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
             }
     }
     al_progress_end(&pg);

@@ -2,6 +2,7 @@
  * Typed values are checked completely (no trailing junk, finite, within bounds) before any work starts. */
 #include "cli.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -19,9 +20,11 @@ void al_common_defaults(al_common *c) {
     c->hash = "fingerprint";
     c->quiet = 0;
     c->help = 0;
+    c->from_qk = 0;
 }
 
 int al_common_opts(al_common *c, al_opt *o, int n) {
+    assert(n + AL_COMMON_NOPTS <= AL_OPTS_MAX); /* the caller's table is al_opt[AL_OPTS_MAX] */
     al_opt add[AL_COMMON_NOPTS] = {
         {"format", 0, AL_OPT_CHOICE, &c->format, "FMT", "output format on stdout (default: table on a terminal, else tsv)", 0, 0, "table|tsv|csv|md|json", 0, 1},
         {"out", 'o', AL_OPT_STRING, &c->out, "DIR", "write every table (.tsv, .json) and figure (.gp, .png) into DIR", 0, 0, NULL, 0, 1},
@@ -29,6 +32,7 @@ int al_common_opts(al_common *c, al_opt *o, int n) {
         {"mem", 0, AL_OPT_SIZE, &c->mem, "SIZE", "peak memory budget for streaming, e.g. 512M (default 1G)", 0, 0, NULL, 0, 0},
         {"device", 0, AL_OPT_CHOICE, &c->device, "DEV", "cpu or cuda (cuda needs a CUDA build)", 0, 0, "cpu|cuda", 0, 0},
         {"hash", 0, AL_OPT_CHOICE, &c->hash, "MODE", "input fingerprint: fingerprint (first+last MiB) or full", 0, 0, "fingerprint|full", 0, 1},
+        {"from-qk", 0, AL_OPT_FLAG, &c->from_qk, NULL, "map analyses: recompute probabilities from recorded q and k", 0, 0, NULL, 0, 0},
         {"quiet", 'q', AL_OPT_FLAG, &c->quiet, NULL, "no progress output", 0, 0, NULL, 0, 1},
         {"help", 'h', AL_OPT_FLAG, &c->help, NULL, "show this help", 0, 0, NULL, 0, 1},
     };

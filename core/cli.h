@@ -47,11 +47,14 @@ typedef struct {
     const char *hash;   /* fingerprint|full */
     int quiet;
     int help;
+    int from_qk; /* map analyses: probabilities from recorded q and k even when maps are recorded */
 } al_common;
 
 void al_common_defaults(al_common *c);
 /* Appends the common options to opts (which must have room for AL_COMMON_NOPTS more); returns the new count. */
-#define AL_COMMON_NOPTS 8
+#define AL_COMMON_NOPTS 9
+/* Capacity of every command's option table: its own options plus the common ones. */
+#define AL_OPTS_MAX 48
 int al_common_opts(al_common *c, al_opt *opts, int n);
 
 /* Parses argv[1..argc-1] (argv[0] is the command name). Positionals go to pos (at most maxpos). */

@@ -173,7 +173,11 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
                            (long long)head_dim);
         r->q_scale = 1.0 / sqrt((double)r->D);
         double sc;
-        if ((got = al_h5_attr_double(r->dsets[AL_T_Q][0].id, "scale", &sc, r->path, e)) < 0) return e->status;
+        hid_t qg = H5Gopen2(r->file, "q", H5P_DEFAULT); /* RECORDING.md: attribute `scale` of /q */
+        got = qg >= 0 ? al_h5_attr_double(qg, "scale", &sc, r->path, e) : 0;
+        if (qg >= 0) H5Gclose(qg);
+        if (got == 0) got = al_h5_attr_double(r->dsets[AL_T_Q][0].id, "scale", &sc, r->path, e);
+        if (got < 0) return e->status;
         if (got) {
             if (!(sc > 0) || !isfinite(sc)) return al_fail(e, AL_EVALUE, r->path, "q/L000", "scale %g must be positive", sc);
             r->q_scale = sc;

@@ -28,4 +28,8 @@ void al_synth_row(const al_synth_params *p, int64_t n, int64_t l, int64_t h, int
 /* Writes the recording (atomically). */
 al_status al_synth_write(const al_synth_params *p, const char *path, al_error *e);
 
+/* `synth qk`: queries and keys with a planted first-token sink in head 0 of each layer; with_maps adds the
+ * attention maps they imply (softmax in double of the stored q and k). */
+al_status al_synth_qk_write(const al_synth_params *p, const char *path, int with_maps, al_error *e);
+
 #endif

@@ -34,3 +34,14 @@ al_status al_check_map_rows(const float *A, int64_t nrows, int64_t T, int64_t ld
     }
     return AL_OK;
 }
+
+al_status al_check_finite(const float *x, int64_t n, const char *file, const char *dset, const char *what, al_error *e) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= !isfinite(x[i]);
+    if (!bad) return AL_OK;
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return al_fail(e, AL_EVALUE, file, dset, "non-finite value (%s) in %s, element %lld", isnan(x[i]) ? "NaN" : "Inf",
+                           what, (long long)i);
+    return AL_OK;
+}

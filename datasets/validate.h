@@ -13,4 +13,7 @@
 al_status al_check_map_rows(const float *A, int64_t nrows, int64_t T, int64_t lda, int64_t row0, int causal,
                             const char *file, const char *dset, int64_t n, int64_t h, al_error *e);
 
+/* Every value of x [n] finite; the error names file, dataset and the flat index context. */
+al_status al_check_finite(const float *x, int64_t n, const char *file, const char *dset, const char *what, al_error *e);
+
 #endif

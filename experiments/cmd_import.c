@@ -12,7 +12,7 @@ int al_cmd_import(int argc, char **argv) {
     al_common_defaults(&c);
     al_import_params p = {0};
     const char *dtype = NULL;
-    al_opt opts[16] = {
+    al_opt opts[AL_OPTS_MAX] = {
         {"model", 0, AL_OPT_STRING, &p.model, "NAME", "model attribute to record", 0, 0, NULL, 0, 0},
         {"bidirectional", 0, AL_OPT_FLAG, &p.bidirectional, NULL, "the maps are non-causal (causal = 0)", 0, 0, NULL, 0, 0},
         {"no-bos", 0, AL_OPT_FLAG, &p.no_bos, NULL, "position 0 is not a BOS token", 0, 0, NULL, 0, 0},

@@ -24,7 +24,7 @@ int al_cmd_info(int argc, char **argv) {
     al_error_clear(&e);
     al_common c;
     al_common_defaults(&c);
-    al_opt opts[12];
+    al_opt opts[AL_OPTS_MAX];
     int nopts = 0, npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info FILE",

@@ -11,7 +11,7 @@ int al_cmd_sinks(int argc, char **argv) {
     al_common_defaults(&c);
     al_sinks_params p;
     al_sinks_defaults(&p);
-    al_opt opts[16] = {
+    al_opt opts[AL_OPTS_MAX] = {
         {"epsilon", 0, AL_OPT_DOUBLE, &p.epsilon, "EPS", "sink threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
         {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default 64; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
         {"positions", 0, AL_OPT_INT, &p.positions, "K", "report Sink_0 .. Sink_{K-1} (default 10, or T when fewer tokens)", 1, 1e9, NULL, 0, 0},
