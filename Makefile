@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
-DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev \
+DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev \
        python3-numpy python3-h5py python3-scipy gnuplot-nox
 
 .PHONY: all deps build demo check clean conformance format

@@ -169,13 +169,20 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     if (P > r->H) P = r->H;
     if (P < 1) P = 1;
     int64_t B = al_stream_rows(T, P, c->mem, eb);
+    /* blocks of about 256 KiB per head stay in the core's cache between validation and the statistics */
+    int64_t Bc = (256 << 10) / (T * 4);
+    if (B > Bc) B = Bc > 0 ? Bc : 1;
+    int64_t cr = al_rec_chunk_rows(r, 0); /* whole chunks per block: each chunk is inflated once */
+    if (cr > 0) B = B >= cr ? B / cr * cr : (al_stream_rows(T, P, c->mem, eb) >= cr ? cr : B);
     size_t ws_head = 0;
     for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
     float *buf = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
     unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
-    if (!buf || !ws) {
+    al_error *errs = al_calloc((size_t)P, sizeof(al_error)); /* [P] per-head validation errors */
+    if (!buf || !ws || !errs) {
         al_free(buf);
         al_free(ws);
+        al_free(errs);
         return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P, (long long)B,
                        (long long)T);
     }
@@ -191,16 +198,32 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
                 for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
                     int64_t nr = T - row0 < B ? T - row0 : B;
-                    for (int64_t p = 0; p < np && st == AL_OK; p++) {
-                        float *A = buf + p * B * T;
-                        if ((st = al_rec_read_att(r, n, l, h0 + p, row0, nr, T, A, e)) != AL_OK) break;
-                        st = al_check_map_rows(A, nr, T, T, row0, r->causal, r->path, dname, n, h0 + p, e);
-                    }
-                    if (st != AL_OK) break;
-#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
+                    /* contiguous float32 maps are read in place from the mapped file; the rest into buf */
+                    const float *direct = al_rec_att_direct(r, n, l, h0, row0, nr);
+                    if (!direct && (st = al_rec_read_att_heads(r, n, l, h0, np, row0, nr, T, buf, B * T, e)) != AL_OK) break;
+                    int bad = 0;
+#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1) reduction(| : bad)
                     for (int64_t p = 0; p < np; p++) {
+                        const float *A = direct ? al_rec_att_direct(r, n, l, h0 + p, row0, nr) : buf + p * B * T;
+                        int64_t lda = direct ? r->T : T;
+                        /* validation of each head's block runs in its thread; the first failing head is reported */
+                        errs[p].status = AL_OK;
+                        if (al_check_map_rows(A, nr, T, lda, row0, r->causal, r->path, dname, n, h0 + p, &errs[p]) != AL_OK) {
+                            bad = 1;
+                            continue;
+                        }
                         al_head_id hd = {n, l, h0 + p, T, r->causal};
-                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, buf + p * B * T, T, row0, nr);
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, lda, row0, nr);
+                    }
+                    if (direct) al_rec_att_release(r, n, l, h0, np, row0, nr);
+                    if (bad) {
+                        for (int64_t p = 0; p < np; p++)
+                            if (errs[p].status != AL_OK) {
+                                *e = errs[p];
+                                st = e->status;
+                                break;
+                            }
+                        break;
                     }
                     al_progress_add(&pg, nr * np);
                 }
@@ -211,5 +234,6 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     al_progress_end(&pg);
     al_free(buf);
     al_free(ws);
+    al_free(errs);
     return st;
 }

@@ -4,7 +4,13 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define AL_X86 1
+#endif
 
 static const char *const al_dt_names[AL_DT_COUNT] = {"float32", "float16", "bfloat16", "float64", "int32", "uint8"};
 static const size_t al_dt_sizes[AL_DT_COUNT] = {4, 2, 2, 8, 4, 1};
@@ -66,7 +72,36 @@ static void al_f16_table_init(void) {
     for (uint32_t i = 0; i < 65536; i++) al_f16_table[i] = al_f16_to_f32_ref((uint16_t)i);
 }
 
+#ifdef AL_X86
+/* F16C converts 8 halves per instruction, exactly (subnormals included); chosen at run time. */
+__attribute__((target("avx,f16c"))) static void al_f16_f16c(const uint16_t *s, float *d, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+    for (; i < n; i++) d[i] = al_f16_table[s[i]];
+}
+
+__attribute__((target("avx2"))) static void al_bf16_avx2(const uint16_t *s, float *d, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i x = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + i)));
+        _mm256_storeu_si256((__m256i *)(d + i), _mm256_slli_epi32(x, 16));
+    }
+    for (; i < n; i++) d[i] = al_bf16_to_f32_ref(s[i]);
+}
+
+static int al_has_f16c, al_has_avx2;
+static pthread_once_t al_cpu_once = PTHREAD_ONCE_INIT;
+static void al_cpu_init(void) {
+    __builtin_cpu_init();
+    al_has_f16c = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c") && !getenv("ATTNLAB_NO_SIMD");
+    al_has_avx2 = __builtin_cpu_supports("avx2") && !getenv("ATTNLAB_NO_SIMD");
+}
+#endif
+
 void al_convert_to_f32(al_dtype t, const void *src, float *dst, size_t n) {
+#ifdef AL_X86
+    pthread_once(&al_cpu_once, al_cpu_init);
+#endif
     switch (t) {
     case AL_DT_F32:
         if ((const void *)dst != src) memmove(dst, src, n * 4);
@@ -74,11 +109,23 @@ void al_convert_to_f32(al_dtype t, const void *src, float *dst, size_t n) {
     case AL_DT_F16: {
         pthread_once(&al_f16_once, al_f16_table_init);
         const uint16_t *s = src;
+#ifdef AL_X86
+        if (al_has_f16c) {
+            al_f16_f16c(s, dst, n);
+            break;
+        }
+#endif
         for (size_t i = 0; i < n; i++) dst[i] = al_f16_table[s[i]];
         break;
     }
     case AL_DT_BF16: {
         const uint16_t *s = src;
+#ifdef AL_X86
+        if (al_has_avx2) {
+            al_bf16_avx2(s, dst, n);
+            break;
+        }
+#endif
         uint32_t *d = (uint32_t *)dst;
         for (size_t i = 0; i < n; i++) d[i] = (uint32_t)s[i] << 16;
         break;

@@ -309,7 +309,8 @@ al_status al_h5_read(const al_h5_dset *d, const int64_t *start, const int64_t *c
     }
     if (total == 0) return AL_OK;
     hid_t fs = H5Dget_space(d->id);
-    hid_t ms = H5Screate_simple(1, &total, NULL);
+    /* a memory space of the selection's own shape lets HDF5 copy whole rows instead of element by element */
+    hid_t ms = H5Screate_simple(d->rank, ct, NULL);
     herr_t r = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL);
     if (r >= 0) r = H5Dread(d->id, d->memtype, ms, fs, H5P_DEFAULT, dst);
     H5Sclose(ms);

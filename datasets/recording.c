@@ -2,9 +2,15 @@
  * against sane limits) before anything is allocated from it, so a lying attribute cannot exhaust memory. */
 #include "recording.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdlib.h>
 
 #include "../core/alloc.h"
 
@@ -89,6 +95,55 @@ static al_status al_rec_open_group(al_rec *r, al_rec_tensor which, int64_t nl, a
     return AL_OK;
 }
 
+/* Maps the file when float32 maps are stored contiguously, so analyses read them straight from the page
+ * cache without a copy. Each dataset's extent is checked against the file size: a truncated file falls back
+ * to HDF5's reads (and their errors) instead of faulting. */
+static void al_rec_map_contiguous(al_rec *r) {
+    r->att_offset = al_malloc((size_t)r->L, sizeof *r->att_offset);
+    if (!r->att_offset || getenv("ATTNLAB_NO_MMAP")) return;
+    struct stat st;
+    int fd = open(r->path, O_RDONLY);
+    if (fd < 0) return;
+    int any = 0;
+    if (fstat(fd, &st) == 0)
+        for (int64_t l = 0; l < r->L; l++) {
+            const al_h5_dset *d = &r->dsets[AL_T_ATT][l];
+            haddr_t off = d->chunked || d->dtype != AL_DT_F32 ? HADDR_UNDEF : H5Dget_offset(d->id);
+            uint64_t bytes = (uint64_t)d->dims[0] * (uint64_t)d->dims[1] * (uint64_t)d->dims[2] * (uint64_t)d->dims[3] * 4;
+            int ok = off != HADDR_UNDEF && off % 4 == 0 && (uint64_t)off + bytes <= (uint64_t)st.st_size;
+            r->att_offset[l] = ok ? (int64_t)off : -1;
+            any |= ok;
+        }
+    if (any) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED) {
+            r->map = m;
+            r->map_len = (size_t)st.st_size;
+            madvise(m, r->map_len, MADV_SEQUENTIAL);
+        }
+    }
+    close(fd);
+}
+
+const float *al_rec_att_direct(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows) {
+    if (!r->map || r->att_offset[l] < 0) return NULL;
+    int64_t T = r->T;
+    (void)nrows;
+    return (const float *)(r->map + r->att_offset[l]) + ((n * r->H + h) * T + row0) * T;
+}
+
+void al_rec_att_release(const al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows) {
+    if (!r->map || r->att_offset[l] < 0) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int64_t p = 0; p < np; p++) {
+        uintptr_t a = (uintptr_t)al_rec_att_direct(r, n, l, h0 + p, row0, nrows);
+        uintptr_t b = a + (uintptr_t)(nrows * r->T) * 4;
+        a = (a + page - 1) / page * page;
+        b = b / page * page;
+        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+    }
+}
+
 static int al_group_present(al_rec *r, al_rec_tensor which) { return al_h5_exists(r->file, al_tensor_group[which]); }
 
 static al_status al_rec_need_attr(al_rec *r, const char *name, int64_t *v, int64_t lo, int64_t hi, al_error *e) {
@@ -139,6 +194,11 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
 
     if (al_group_present(r, AL_T_ATT)) {
         if (al_rec_open_group(r, AL_T_ATT, r->L, e) != AL_OK) return e->status;
+        r->att_plan = al_calloc((size_t)r->L, sizeof *r->att_plan);
+        if (!r->att_plan) return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory");
+        for (int64_t l = 0; l < r->L; l++)
+            if (r->dsets[AL_T_ATT][l].compressed) al_chunk_plan_init(&r->dsets[AL_T_ATT][l], &r->att_plan[l]);
+        al_rec_map_contiguous(r);
         const int64_t *d = r->dsets[AL_T_ATT][0].dims;
         if (d[1] != r->H)
             return al_fail(e, AL_ESHAPE, r->path, "attention/L000", "%lld heads, but n_heads = %lld", (long long)d[1],
@@ -309,6 +369,10 @@ void al_rec_close(al_rec *r) {
     if (r->npy.fd >= 0) al_npy_close(&r->npy);
     al_free(r->lengths);
     al_free(r->scratch);
+    al_free(r->att_plan);
+    al_free(r->att_offset);
+    if (r->map) munmap((void *)r->map, r->map_len);
+    al_chunk_ws_free(&r->chunk_ws);
     al_free(r);
 }
 
@@ -348,6 +412,20 @@ al_status al_rec_read_att(al_rec *r, int64_t n, int64_t l, int64_t h, int64_t ro
         if (al_npy_read(&r->npy, base + i * T, ncols, r->scratch, r->path, e) != AL_OK) return e->status;
         al_convert_to_f32(r->npy.dtype, r->scratch, dst + i * ncols, (size_t)ncols);
     }
+    return AL_OK;
+}
+
+int64_t al_rec_chunk_rows(const al_rec *r, int64_t l) {
+    return r->att_plan && r->att_plan[l].ok ? r->att_plan[l].crows : 0;
+}
+
+al_status al_rec_read_att_heads(al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows,
+                                int64_t ncols, float *dst, int64_t stride, al_error *e) {
+    if (r->kind == AL_REC_HDF5 && r->att_plan && r->att_plan[l].ok)
+        return al_chunk_read_rows(&r->dsets[AL_T_ATT][l], &r->att_plan[l], &r->chunk_ws, n, h0, np, row0, nrows, ncols,
+                                  dst, stride, r->path, e);
+    for (int64_t p = 0; p < np; p++)
+        if (al_rec_read_att(r, n, l, h0 + p, row0, nrows, ncols, dst + p * stride, e) != AL_OK) return e->status;
     return AL_OK;
 }
 

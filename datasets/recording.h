@@ -7,6 +7,7 @@
 
 #include "../core/dtype.h"
 #include "../core/h5.h"
+#include "../core/h5chunk.h"
 #include "../core/npy.h"
 #include "../core/status.h"
 
@@ -39,6 +40,11 @@ typedef struct {
     int npy_has_n; /* .npy of rank 5 ([N, L, H, T, T]) rather than 4 */
     void *scratch; /* raw bytes of the last block, for f16/bf16 conversion */
     size_t scratch_bytes;
+    al_chunk_plan *att_plan; /* [L] direct chunk reading of compressed maps */
+    al_chunk_ws chunk_ws;
+    const unsigned char *map; /* the whole file mapped read-only, for contiguous float32 maps */
+    size_t map_len;
+    int64_t *att_offset;      /* [L] file offset of each contiguous float32 map dataset, or -1 */
 } al_rec;
 
 /* Opens and validates the structure: attributes, dataset ranks and shapes, dtypes, filters. */
@@ -48,6 +54,21 @@ void al_rec_close(al_rec *r);
 /* Reads rows [row0, row0+nrows) and columns [0, ncols) of the map of (n, l, h) into dst: [nrows, ncols]. */
 al_status al_rec_read_att(al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows, int64_t ncols,
                           float *dst, al_error *e);
+/* The same for heads h0..h0+np-1 at once: dst + p * stride holds [nrows, ncols] of head h0 + p. Compressed
+ * chunked maps are decompressed in parallel (OpenMP), the rest read head by head. */
+al_status al_rec_read_att_heads(al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows,
+                                int64_t ncols, float *dst, int64_t stride, al_error *e);
+/* Zero-copy access to rows [row0, row0+nrows) of the map of (n, l, h) when it is stored contiguously as
+ * float32 (the file is mapped): returns a pointer to row row0 (row stride r->T), or NULL when not possible. */
+const float *al_rec_att_direct(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows);
+
+/* Drops the mapped pages of rows [row0, row0+nrows) of heads h0..h0+np-1 from this process (the page cache
+ * keeps them), so resident memory stays within the budget however large the file. */
+void al_rec_att_release(const al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows);
+
+/* Rows of one chunk of layer l's maps when they are read chunk by chunk (blocks should be multiples), else 0. */
+int64_t al_rec_chunk_rows(const al_rec *r, int64_t l);
+
 /* Reads rows [t0, t0+nt) of q (query head h), k or v (KV head h) of layer l: dst [nt, D]. */
 al_status al_rec_read_qkv(al_rec *r, al_rec_tensor which, int64_t n, int64_t l, int64_t h, int64_t t0, int64_t nt,
                           float *dst, al_error *e);

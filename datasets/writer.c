@@ -78,8 +78,9 @@ al_status al_v1_dataset(al_v1_writer *w, const char *name, int rank, const int64
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, rank, ch);
+    /* as h5py writes them: float16 in gzip + shuffle chunks of whole rows, the rest contiguous */
     if (w->dtype == AL_DT_F16) {
+        H5Pset_chunk(dcpl, rank, ch);
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, 1);
     }

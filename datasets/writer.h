@@ -24,7 +24,7 @@ typedef struct {
 /* Creates PATH.tmp-PID; al_v1_finish renames it to PATH; al_v1_abort removes it. */
 al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const al_v1_attrs *a, al_error *e);
 /* Creates dataset name (e.g. "attention/L000", groups made as needed) of the given shape in the writer's
- * dtype, chunked by chunk_rows rows of the last two dimensions (gzip+shuffle for f16). */
+ * dtype: float16 chunked by chunk_rows rows of the last two dimensions with gzip + shuffle, else contiguous. */
 al_status al_v1_dataset(al_v1_writer *w, const char *name, int rank, const int64_t *dims, int64_t chunk_rows,
                         al_error *e);
 /* Writes float32 values src into the hyperslab (start, count) of dataset name, converting to the dtype. */

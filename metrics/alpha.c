@@ -2,6 +2,8 @@
  * in double), so the two agree bit for bit and results never depend on the kernel chosen. */
 #include "alpha.h"
 
+#include "../core/simd.h"
+
 void al_colsum_ref(const float *A, int64_t nrows, int64_t ncols, int64_t lda, int64_t row0, int causal, double *acc) {
     for (int64_t r = 0; r < nrows; r++) {
         int64_t i = row0 + r;
@@ -10,7 +12,7 @@ void al_colsum_ref(const float *A, int64_t nrows, int64_t ncols, int64_t lda, in
     }
 }
 
-void al_colsum(const float *restrict A, int64_t nrows, int64_t ncols, int64_t lda, int64_t row0, int causal,
+AL_TARGET_CLONES void al_colsum(const float *restrict A, int64_t nrows, int64_t ncols, int64_t lda, int64_t row0, int causal,
                double *restrict acc) {
     for (int64_t r = 0; r < nrows; r++) {
         int64_t i = row0 + r;

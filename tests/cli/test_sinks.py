@@ -29,6 +29,22 @@ for dt in ("f32", "f16", "bf16"):
     hs = {(x["layer"], x["head"]): x["alpha"][0] for x in out["heads"]}
     check(hs[(0, 1)] > 0.3 and hs[(2, 3)] > 0.3, f"{dt}: planted sinks not found")
 
+# 1b. any chunking and gzip with or without shuffle: the parallel chunk reader must give identical numbers
+ref16 = js("sinks", f"{d}/r_f16.h5", "--tokens", 40)
+for name, kw in (("cols", dict(chunks=(1, 1, 8, 16), compression="gzip", shuffle=True)),
+                 ("noshuf", dict(chunks=(1, 1, 5, 40), compression="gzip", shuffle=False, compression_opts=9)),
+                 ("shufonly", dict(chunks=(1, 1, 7, 40), shuffle=True)),
+                 ("auto", dict(chunks=True, compression="gzip")),
+                 ("multihead", dict(chunks=(2, 3, 11, 13), compression="gzip", shuffle=True))):
+    with h5py.File(f"{d}/c_{name}.h5", "w") as f:
+        f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=3, n_heads=4, causal=1))
+        for l in range(3):
+            f.create_dataset(f"attention/L{l:03d}", data=att[:, l].astype(np.float16), **kw)
+    for threads in (1, 2):
+        got = js("sinks", f"{d}/c_{name}.h5", "--tokens", 40, "--threads", threads, "--mem", "40K")
+        check(got["heads"] == ref16["heads"] and got["sink_rate"] == ref16["sink_rate"],
+              f"chunk layout {name} (threads {threads}) changes the results")
+
 # 2. the .npy dump of the reference code: [N, L, H, T, T] and [L, H, T, T], f32 and f16
 np.save(f"{d}/dump5.npy", att)
 np.save(f"{d}/dump4.npy", att[0])
@@ -151,6 +167,15 @@ for args, what, needle in [
         (["nosuchcommand"], "unknown command", "unknown command"),
 ]:
     bad(args, what, needle)
+# a corrupt compressed chunk (bytes flipped inside the data, not the metadata)
+import h5py as _h
+with _h.File(f"{d}/r_f16.h5") as f:
+    off = f["attention/L001"].id.get_chunk_info(3).byte_offset
+raw = bytearray(open(f"{d}/r_f16.h5", "rb").read())
+for i in range(off + 10, off + 60):
+    raw[i] ^= 0x5A
+open(f"{d}/corrupt.h5", "wb").write(bytes(raw))
+bad(["sinks", f"{d}/corrupt.h5", "--tokens", 40], "corrupt gzip chunk", "attention/L001")
 for src, what in ((f"{d}/nan.h5", "NaN"), (f"{d}/trunc.h5", "truncated")):
     od = f"{d}/o_{what}"
     bad(["sinks", src, "--tokens", 32, "-o", od], f"{what} with -o", outdir=od)
