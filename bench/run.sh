@@ -1,0 +1,41 @@
+#!/bin/bash
+# CPU benchmark of attnlab against the numpy + h5py script a researcher writes today (bench/baseline.py), and
+# against this machine's memory read bandwidth (bench/membw.c), all measured in this one run.
+# Usage: bench/run.sh [BUILD]   (default build; data go to bench/data, about 1.5 GB, reused when present)
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+A=$BUILD/attnlab
+PY=/usr/bin/python3
+D=bench/data
+mkdir -p "$D"
+[ -x "$A" ] || { echo "bench: build first (make)"; exit 1; }
+cc -O2 -o "$D/membw" bench/membw.c
+[ -f "$D/maps_f32.h5" ] || "$A" synth maps -o "$D/maps_f32.h5" --samples 1 --layers 4 --heads 16 --tokens 2048 --seed 1 -q
+[ -f "$D/maps_f16.h5" ] || "$A" synth maps -o "$D/maps_f16.h5" --samples 1 --layers 4 --heads 16 --tokens 2048 --seed 1 --dtype f16 -q
+[ -f "$D/qk.h5" ] || "$A" synth qk -o "$D/qk.h5" --samples 1 --layers 1 --heads 2 --tokens 8192 --head-dim 64 --seed 1 -q
+
+# best wall time of 3 runs (the file in the page cache, as for the baseline); peak resident memory of the last
+best() { local b=1e9 t; for _ in 1 2 3; do t=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 ); \
+         b=$(echo "$t $b" | awk '{print ($1 < $3 ? $1 : $3)}'); rss=$(echo "$t" | awk '{print $2}'); done; echo "$b $rss"; }
+bw=$("$D/membw" 1024 2>/dev/null)
+size32=$(stat -c %s "$D/maps_f32.h5")
+cat "$D"/*.h5 > /dev/null
+read -r t_np32 r_np32 < <(best $PY bench/baseline.py maps "$D/maps_f32.h5" 2048)
+read -r t_np16 r_np16 < <(best $PY bench/baseline.py maps "$D/maps_f16.h5" 2048)
+read -r t_npqk r_npqk < <(best $PY bench/baseline.py qk "$D/qk.h5" 8192)
+read -r t_sh32 r_sh32 < <(best "$A" stats "$D/maps_f32.h5" --analyses sinks,heads -q --format json)
+read -r t_sh16 r_sh16 < <(best "$A" stats "$D/maps_f16.h5" --analyses sinks,heads -q --format json)
+read -r t_s32 r_s32 < <(best "$A" sinks "$D/maps_f32.h5" --tokens 2048 -q --format json)
+read -r t_h256 r_h256 < <(best "$A" heads "$D/maps_f32.h5" --mem 256M -q --format json)
+read -r t_qk r_qk < <(best "$A" stats "$D/qk.h5" --analyses sinks,heads --mem 64M -q --format json)
+
+echo "attnlab CPU benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "memory read bandwidth (plain C loop, 1 GiB): $bw GB/s"
+printf "%-58s %9s %9s %8s %10s\n" "case" "attnlab s" "numpy s" "ratio" "peak MB"
+awk -v a="$t_sh32" -v b="$t_np32" -v r="$r_sh32" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx %10.0f\n", "sinks+heads, [1,4,16,2048,2048] float32 contiguous", a, b, b/a, r/1024}'
+awk -v a="$t_sh16" -v b="$t_np16" -v r="$r_sh16" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx %10.0f\n", "sinks+heads, same maps float16 in gzip chunks of 64 rows", a, b, b/a, r/1024}'
+awk -v a="$t_qk" -v b="$t_npqk" -v r="$r_qk" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx %10.0f\n", "sinks+heads from q/k, T = 8192, 2 heads, D = 64, --mem 64M", a, b, b/a, r/1024}'
+awk -v t="$t_s32" -v s="$size32" -v bw="$bw" -v r="$r_s32" 'BEGIN{g=s/t/1e9; printf "%-58s %9.3f %9s %8s %10.0f   %.2f GB/s = %.0f%% of read bandwidth\n", "sinks alone, float32 file", t, "", "", r/1024, g, 100*g/bw}'
+awk -v t="$t_h256" -v r="$r_h256" 'BEGIN{printf "%-58s %9.3f %9s %8s %10.0f\n", "heads --mem 256M, float32 file (1 GB)", t, "", "", r/1024}'
+echo "numpy peak MB: float32 $((r_np32 / 1024)), float16 $((r_np16 / 1024)), q/k $((r_npqk / 1024))"

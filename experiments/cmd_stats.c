@@ -1,0 +1,159 @@
+/* `attnlab stats FILE`: sinks, heads and similarity from ONE read of the maps (or of q and k). Each analysis
+ * writes the tables, JSON and figures it writes on its own; --analyses picks a subset. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../analyses/fused.h"
+#include "../analyses/heads.h"
+#include "../analyses/similarity.h"
+#include "../analyses/sinks.h"
+#include "../core/alloc.h"
+#include "commands.h"
+
+enum { AL_ST_SINKS, AL_ST_HEADS, AL_ST_SIM, AL_ST_N };
+static const char *const al_st_names[AL_ST_N] = {"sinks", "heads", "similarity"};
+
+static al_status al_stats_pick(const char *list, int *want, al_error *e) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    memset(want, 0, sizeof(int) * AL_ST_N);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+        while (k < AL_ST_N && strcmp(t, al_st_names[k]) != 0)
+            k++;
+        if (k == AL_ST_N)
+            return al_fail(e, AL_EUSAGE, "--analyses", NULL, "unknown analysis '%s' (known: sinks, heads, similarity)",
+                           t);
+        want[k] = 1;
+    }
+    return AL_OK;
+}
+
+/* Prints the results of several analyses as one JSON object {"sinks": ..., "heads": ...} (or each one's
+ * tables in a text format), and writes each into -o DIR as it would on its own. */
+static al_status al_stats_emit(al_result **res, const int *want, const al_common *c, al_error *e) {
+    int json = c->format && !strcmp(c->format, "json");
+    al_common files_only = *c;
+    files_only.format = NULL;
+    for (int k = 0; k < AL_ST_N; k++) {
+        if (!want[k] || (json && !c->out)) continue;
+        if (al_result_emit(res[k], json ? &files_only : c, e) != AL_OK) return e->status;
+    }
+    if (json) {
+        cJSON *all = cJSON_CreateObject();
+        for (int k = 0; all && k < AL_ST_N; k++)
+            if (want[k]) cJSON_AddItemReferenceToObject(all, al_st_names[k], res[k]->doc);
+        char *s = all ? cJSON_Print(all) : NULL;
+        cJSON_Delete(all);
+        if (!s) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
+        printf("%s\n", s);
+        cJSON_free(s);
+    }
+    return AL_OK;
+}
+
+int al_cmd_stats(int argc, char **argv) {
+    al_error e;
+    al_error_clear(&e);
+    al_common c;
+    al_common_defaults(&c);
+    al_sinks_params sp;
+    al_sinks_defaults(&sp);
+    al_heads_params hp;
+    al_heads_defaults(&hp);
+    const char *analyses = "sinks,heads,similarity";
+    int64_t tokens = 0;
+    al_opt opts[AL_OPTS_MAX] = {
+        {"analyses", 0, AL_OPT_STRING, &analyses, "LIST", "which of sinks,heads,similarity (default: all three)", 0, 0,
+         NULL, 0, 0},
+        {"tokens", 0, AL_OPT_INT, &tokens, "T", "analyse the first T tokens, for every analysis (default: all)", 1,
+         1e12, NULL, 0, 0},
+        {"epsilon", 0, AL_OPT_DOUBLE, &sp.epsilon, "EPS", "sinks: threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
+        {"positions", 0, AL_OPT_INT, &sp.positions, "K", "sinks: report Sink_0 .. Sink_{K-1} (default 10)", 1, 1e9,
+         NULL, 0, 0},
+        {"hidden-threshold", 0, AL_OPT_DOUBLE, &sp.hidden_threshold, "TAU",
+         "sinks: hidden sinks above TAU (default 0.1)", 0, 1, NULL, 0, 0},
+        {"sink-tokens", 0, AL_OPT_INT, &hp.sink_tokens, "S", "heads: distant_mass sink tokens (default 4)", 0, 1e12,
+         NULL, 0, 0},
+        {"recent", 0, AL_OPT_INT, &hp.recent, "R", "heads: distant_mass recent window (default 64)", 0, 1e12, NULL, 0,
+         0},
+        {"clark", 0, AL_OPT_FLAG, &hp.clark, NULL, "heads: entropy with Clark's smoothing", 0, 0, NULL, 0, 0},
+    };
+    int nopts = 8, npos = 0, done = 0;
+    const char *pos[1];
+    al_status st =
+        al_cmd_parse(argc, argv, opts, &nopts, &c, "stats FILE [options]",
+                     "sinks, heads and similarity in one read of the recording: each block of rows of every\n"
+                     "head is read once and handed to all three. The numbers are those of the separate\n"
+                     "commands with the same --tokens (note: `sinks` alone defaults to the first 64 tokens,\n"
+                     "`stats` to the whole recording; pass --tokens 64 for the sink-rate protocol).\n"
+                     "With -o DIR, each analysis writes its own files there; --format json prints one object\n"
+                     "{\"sinks\": ..., \"heads\": ..., \"similarity\": ...}. See docs/performance.md.",
+                     pos, &npos, 1, 1, &done, &e);
+    if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    int want[AL_ST_N];
+    if ((st = al_stats_pick(analyses, want, &e)) != AL_OK) return al_cmd_finish(st, &e);
+    al_rec *r = NULL;
+    al_result *res[AL_ST_N] = {NULL};
+    al_sinks_acc *sa = NULL;
+    al_heads_acc *ha = NULL;
+    al_similarity_acc *ja = NULL;
+    al_fused *f = NULL;
+    if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
+    int64_t T = al_resolve_tokens(r, tokens, 0, &e);
+    if (T < 0) st = e.status;
+    sp.tokens = hp.tokens = T;
+    for (int k = 0; k < AL_ST_N && st == AL_OK; k++) {
+        if (!want[k]) continue;
+        res[k] = al_result_new(al_st_names[k], argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
+        if (!res[k])
+            st = e.status;
+        else
+            al_result_param(res[k], "tokens", cJSON_CreateNumber((double)T));
+    }
+    al_map_visitor mv[2];
+    int nmv = 0;
+    if (st == AL_OK && want[AL_ST_SINKS]) {
+        if (!(sa = al_sinks_acc_new(r, T, &sp, &e)))
+            st = e.status;
+        else
+            mv[nmv++] = al_sinks_visitor(sa);
+    }
+    if (st == AL_OK && want[AL_ST_HEADS]) {
+        if (!(ha = al_heads_acc_new(r, T, &hp, NULL, &e)))
+            st = e.status;
+        else
+            mv[nmv++] = al_heads_visitor(ha);
+    }
+    if (st == AL_OK && !want[AL_ST_SIM]) {
+        /* per-head statistics only: the per-head engine (zero-copy reads, GPU path) serves them in one pass */
+        st = al_stream_maps(r, T, &c, mv, nmv, &e);
+    } else if (st == AL_OK) {
+        int64_t B = al_stream_rows_all(r, T, c.mem,
+                                       (want[AL_ST_SIM] ? sizeof(double) : 0) + al_fused_extra_bytes(r, T, mv, nmv));
+        al_rows_visitor jv;
+        if (want[AL_ST_SIM]) {
+            if (!(ja = al_similarity_acc_new(r, T, B, &e)))
+                st = e.status;
+            else
+                jv = al_similarity_visitor(ja);
+        }
+        if (st == AL_OK && !(f = al_fused_new(r, T, mv, nmv, ja ? &jv : NULL, &e))) st = e.status;
+        if (st == AL_OK) {
+            al_rows_visitor fv = al_fused_visitor(f);
+            st = al_stream_all_heads(r, T, B, &c, &fv, &e);
+        }
+    }
+    if (st == AL_OK && sa) st = al_sinks_report(sa, res[AL_ST_SINKS], &e);
+    if (st == AL_OK && ha) st = al_heads_report(ha, res[AL_ST_HEADS], &e);
+    if (st == AL_OK && ja) st = al_similarity_report(ja, res[AL_ST_SIM], &e);
+    if (st == AL_OK) st = al_stats_emit(res, want, &c, &e);
+    al_fused_free(f);
+    al_sinks_acc_free(sa);
+    al_heads_acc_free(ha);
+    al_similarity_acc_free(ja);
+    for (int k = 0; k < AL_ST_N; k++)
+        al_result_free(res[k]);
+    al_rec_close(r);
+    return al_cmd_finish(st, &e);
+}
