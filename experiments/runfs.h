@@ -1,0 +1,39 @@
+/* Folder and file operations of the experiment driver: every write goes through a temporary name and a rename,
+ * so a reader (or a rerun after kill -9) only ever sees complete files and folders. */
+#ifndef AL_RUNFS_H
+#define AL_RUNFS_H
+
+#include <stddef.h>
+
+#include "../core/status.h"
+
+int al_fs_exists(const char *path);
+int al_fs_isdir(const char *path);
+/* mkdir -p; AL_OK when the folder exists afterwards. */
+al_status al_fs_mkdirs(const char *path, al_error *e);
+/* rm -r; missing paths are fine. Returns 0, or -1 when something could not be removed. */
+int al_fs_rmtree(const char *path);
+/* The whole file, NUL-terminated (al_free it); NULL with e set on failure. */
+char *al_fs_read(const char *path, size_t *len, al_error *e);
+/* Writes text to path through PATH.tmp-PID and a rename. */
+al_status al_fs_write_atomic(const char *path, const char *text, al_error *e);
+/* Puts folder stage in place of folder dst: dst (if any) is first renamed aside, then stage renamed to dst,
+ * then the old one removed. A kill in between leaves dst absent or complete, never mixed. */
+al_status al_fs_swap_dir(const char *stage, const char *dst, al_error *e);
+/* Copies the plain files of src (one level: unit folders are flat) into dst (created). */
+al_status al_fs_copytree(const char *src, const char *dst, al_error *e);
+/* Sorted names of the entries of dir that end with suffix ("" for all; dot-files excluded): their count, -1 when
+ * dir cannot be opened, -2 when out of memory. Free with al_fs_names_free. */
+int al_fs_list(const char *dir, const char *suffix, char ***names);
+void al_fs_names_free(char **names, int n);
+/* Removes what a killed writer leaves in dir: entries named .attnlab-* (staging folders, folders moved aside;
+ * not the lock) and NAME.tmp-PID files. */
+void al_fs_clean(const char *dir);
+/* Absolute form of path (relative ones against the current folder), lexically normalised. */
+void al_fs_abspath(const char *path, char *out, size_t n);
+/* base/rel, or rel itself when it is absolute. */
+void al_fs_join(const char *base, const char *rel, char *out, size_t n);
+/* Hex sha256 of a string. */
+void al_sha256_text(const char *s, char hex[65]);
+
+#endif

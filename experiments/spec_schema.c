@@ -1,0 +1,200 @@
+/* What a spec may ask for: each analysis's and generator's parameters (the commands' flags, types, bounds).
+ * tests/cli/test_run.py checks every name against `attnlab CMD --help`, so a renamed flag cannot drift. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "spec.h"
+
+#define BIG 1e12
+
+/* one parameter per line */
+/* clang-format off */
+
+static const al_pdef al_p_info[] = {{NULL}};
+static const al_pdef al_p_sinks[] = {
+    {"epsilon", AL_PT_NUM, 0, 1},
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"positions", AL_PT_INT, 1, 1e9},
+    {"hidden-threshold", AL_PT_NUM, 0, 1},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_heads[] = {
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"sink-tokens", AL_PT_INT, 0, BIG},
+    {"recent", AL_PT_INT, 0, BIG},
+    {"clark", AL_PT_BOOL},
+    {"class-tokens", AL_PT_STRS},
+    {"class-mask", AL_PT_STRS},
+    {"duo-gates", AL_PT_PATH},
+    {"threshold", AL_PT_NUM, 0, 1},
+    {"sparsity", AL_PT_NUM, 0, 1},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_tokens[] = {{"tokens", AL_PT_INT, 1, BIG}, {"from-qk", AL_PT_BOOL}, {NULL}};
+static const al_pdef al_p_norms[] = {{"tokens", AL_PT_INT, 1, BIG}, {NULL}};
+static const al_pdef al_p_drift[] = {
+    {"query-span", AL_PT_STR},
+    {"target-span", AL_PT_STR},
+    {"top-percent", AL_PT_NUM, 0, 100},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_maps[] = {
+    {"layers", AL_PT_IDS, 0, 0, NULL, 1},
+    {"heads", AL_PT_CHOICE, 0, 0, "mean|all"},
+    {"log", AL_PT_BOOL},
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_kldrift[] = {
+    {"temperature", AL_PT_NUM, 1e-6, 1e6},
+    {"token-agg", AL_PT_CHOICE, 0, 0, "mean|sum"},
+    {"bootstrap", AL_PT_INT, 0, 1e7},
+    {"seed", AL_PT_INT, 0, 9e15},
+    {NULL},
+};
+static const al_pdef al_p_none[] = {{NULL}};
+static const al_pdef al_p_cras[] = {
+    {"weights", AL_PT_STR},
+    {"weights-file", AL_PT_PATH},
+    {"correct", AL_PT_PATH},
+    {"bootstrap", AL_PT_INT, 0, 1e7},
+    {"seed", AL_PT_INT, 0, 9e15},
+    {NULL},
+};
+
+static const al_adef al_analyses[] = {
+    {"info", 1, 0, AL_COMBINE_STACK, al_p_info},
+    {"sinks", 1, 1, AL_COMBINE_SINKS, al_p_sinks},
+    {"heads", 1, 1, AL_COMBINE_STACK, al_p_heads},
+    {"similarity", 1, 1, AL_COMBINE_STACK, al_p_tokens},
+    {"maps", 1, 1, AL_COMBINE_STACK, al_p_maps},
+    {"norms", 1, 0, AL_COMBINE_STACK, al_p_norms},
+    {"drift", 2, 0, AL_COMBINE_STACK, al_p_drift},
+    {"kl-drift", 1, 0, AL_COMBINE_STACK, al_p_kldrift},
+    {"semdrift", 1, 0, AL_COMBINE_STACK, al_p_none},
+    {"cras", 1, 0, AL_COMBINE_STACK, al_p_cras},
+    {NULL},
+};
+
+/* clang-format on */
+
+/* Commands that write inputs or drive others: never a step. */
+static const char *const al_not_analyses[] = {"run", "merge", "synth", "import", "record", NULL};
+
+const al_adef *al_adef_find(const char *name) {
+    for (const char *const *n = al_not_analyses; *n; n++)
+        if (!strcmp(*n, name)) return NULL;
+    for (const al_adef *a = al_analyses; a->name; a++)
+        if (!strcmp(a->name, name)) return a;
+    /* a command added after this table was written: usable, its parameters unchecked until it runs */
+    static al_adef generic[8];
+    static int ngeneric;
+    for (const al_command *c = al_commands; c->name; c++) {
+        if (strcmp(c->name, name) != 0) continue;
+        for (int i = 0; i < ngeneric; i++)
+            if (!strcmp(generic[i].name, name)) return &generic[i];
+        if (ngeneric == 8) return NULL;
+        generic[ngeneric] = (al_adef){c->name, 1, 0, AL_COMBINE_STACK, NULL};
+        return &generic[ngeneric++];
+    }
+    return NULL;
+}
+
+void al_adef_names(char *buf, int n) {
+    int o = 0;
+    buf[0] = 0;
+    for (const al_command *c = al_commands; c->name && o < n; c++) {
+        int skip = 0;
+        for (const char *const *x = al_not_analyses; *x; x++)
+            skip |= !strcmp(*x, c->name);
+        if (!skip) o += snprintf(buf + o, (size_t)(n - o), "%s%s", o ? ", " : "", c->name);
+    }
+}
+
+/* ---- generators of inputs ---- */
+
+/* clang-format off */
+
+static const al_pdef al_g_maps[] = {
+    {"seed", AL_PT_INT, 0, 9e15},
+    {"samples", AL_PT_INT, 1, 1e6},
+    {"layers", AL_PT_INT, 1, 4096},
+    {"heads", AL_PT_INT, 1, 65536},
+    {"kv-heads", AL_PT_INT, 0, 65536},
+    {"tokens", AL_PT_INT, 1, 1 << 20},
+    {"head-dim", AL_PT_INT, 1, 65536},
+    {"dtype", AL_PT_CHOICE, 0, 0, "f32|f16|bf16"},
+    {"bidirectional", AL_PT_BOOL},
+    {"with-maps", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_g_kl[] = {
+    {"seed", AL_PT_INT, 0, 9e15},
+    {"conversations", AL_PT_INT, 2, 1e6},
+    {"turns", AL_PT_INT, 2, 1e5},
+    {"kappa", AL_PT_NUM, 0, 2},
+    {"equilibrium", AL_PT_NUM, 0, 1e6},
+    {"start", AL_PT_NUM, 0, 1e6},
+    {"noise", AL_PT_NUM, 0, 1e6},
+    {"reminders", AL_PT_NUM, 0, 1},
+    {"reminder-effect", AL_PT_NUM, 0, 1},
+    {"reminder-every", AL_PT_INT, 1, 1e5},
+    {NULL},
+};
+static const al_pdef al_g_sem[] = {
+    {"seed", AL_PT_INT, 0, 9e15},
+    {"samples", AL_PT_INT, 1, 1e6},
+    {"noise", AL_PT_NUM, 0, 1},
+    {NULL},
+};
+static const al_pdef al_g_cras[] = {
+    {"seed", AL_PT_INT, 0, 9e15},
+    {"queries", AL_PT_INT, 2, 1e6},
+    {"roles", AL_PT_STRS},
+    {"records", AL_PT_INT, 1, 1000},
+    {NULL},
+};
+static const al_pdef al_g_record[] = {
+    {"tokens", AL_PT_STRS},
+    {"generate", AL_PT_INT, 0, 1e6},
+    {"temperature", AL_PT_NUM, 0, 1e6},
+    {"seed", AL_PT_INT, 0, 9e15},
+    {"samples", AL_PT_INT, 1, 1e6},
+    {"what", AL_PT_STR},
+    {"span", AL_PT_STRS},
+    {"dtype", AL_PT_CHOICE, 0, 0, "f32|f16|bf16"},
+    {"model", AL_PT_STR},
+    {NULL},
+};
+
+static const al_gdef al_gens[] = {
+    {"maps", AL_GEN_SYNTH, 1, {"synthetic.h5"}, al_g_maps},
+    {"sinks", AL_GEN_SYNTH, 1, {"synthetic.h5"}, al_g_maps},
+    {"qk", AL_GEN_SYNTH, 1, {"synthetic.h5"}, al_g_maps},
+    {"drift", AL_GEN_SYNTH, 2, {"baseline.h5", "conflict.h5"}, al_g_maps},
+    {"kl-drift", AL_GEN_LOGS, 1, {"turns.csv"}, al_g_kl},
+    {"semdrift", AL_GEN_LOGS, 1, {"similarity.csv"}, al_g_sem},
+    {"cras", AL_GEN_LOGS, 1, {"scores.jsonl"}, al_g_cras},
+    {"record", AL_GEN_RECORD, 1, {"recording.h5"}, al_g_record},
+    {NULL},
+};
+
+/* clang-format on */
+
+const al_gdef *al_gdef_find(const char *kind) {
+    for (const al_gdef *g = al_gens; g->kind; g++)
+        if (!strcmp(g->kind, kind)) return g;
+    return NULL;
+}
+
+void al_gdef_names(char *buf, int n) {
+    int o = 0;
+    buf[0] = 0;
+    for (const al_gdef *g = al_gens; g->kind && o < n; g++)
+        if (g->how != AL_GEN_RECORD) o += snprintf(buf + o, (size_t)(n - o), "%s%s", o ? ", " : "", g->kind);
+}
