@@ -5,8 +5,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev \
        python3-numpy python3-h5py python3-scipy gnuplot-nox
+# the libFuzzer targets (make fuzz): clang with its runtime (libFuzzer, sanitizers) and OpenMP
+FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev
+FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build demo check clean conformance format
+.PHONY: all deps build demo check clean conformance format sanitize fuzz cuda
 
 all: build
 
@@ -25,11 +28,27 @@ demo: build
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# the whole suite under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer (docs/reliability.md)
+sanitize: deps
+	@sh tools/sanitize.sh build-asan
+
+# every libFuzzer target for FUZZ_SECONDS each (fuzz_recording twice that) from the seeds in tests/fuzz/corpus
+fuzz: deps
+	@sh tools/deps.sh $(FUZZ_DEBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tools/fuzz.sh --build build-fuzz
+
 conformance: build
-	@sh tools/conformance.sh $(BUILD)
+	cd $(BUILD) && ctest --output-on-failure -R conformance
+
+# the CUDA build (ATTNLAB_CUDA=ON) with its tests, which skip where no GPU is present (docs/cuda.md)
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+cuda: deps
+	@if [ -z "$(NVCC)" ]; then echo "attnlab: no nvcc here; the CUDA build is skipped"; else \
+	  cmake -S . -B build-cuda -DATTNLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC) -DATTNLAB_WERROR=ON >/dev/null && \
+	  cmake --build build-cuda -j $(JOBS) && cd build-cuda && ctest --output-on-failure -R "cuda|test_core|cli_test_sinks"; fi
 
 format:
 	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] tests/*.[ch]
 
 clean:
-	rm -rf $(BUILD) out
+	rm -rf $(BUILD) build-asan build-fuzz build-cuda out

@@ -78,14 +78,21 @@ static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
     for (int64_t j = 0; j < a->T; j++) s[j] += alpha[j];
 }
 
+/* GPU path: the column sums arrive whole */
+static void al_sinks_head_summary(void *ctx, const al_head_id *hd, void *ws, const double *colsum, const double *hs) {
+    const al_sinks_acc *a = ctx;
+    memcpy(ws, colsum, sizeof(double) * (size_t)a->T);
+}
+
 al_map_visitor al_sinks_visitor(al_sinks_acc *a) {
     al_map_visitor v = {a, sizeof(double) * 2 * (size_t)a->T, NULL, al_sinks_block, al_sinks_head_done};
+    v.head_summary = al_sinks_head_summary;
     return v;
 }
 
 static cJSON *al_json_doubles(const double *x, int64_t n) {
     cJSON *arr = cJSON_CreateArray();
-    for (int64_t i = 0; arr && i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateNumber(x[i]));
+    for (int64_t i = 0; arr && i < n; i++) al_json_push(arr, cJSON_CreateNumber(x[i]));
     return arr;
 }
 
@@ -106,8 +113,8 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     for (int64_t k = 0; k < K; k++) rate[k] = 100.0 * rate[k] / (double)(a->N * L * H);
 
     cJSON *doc = res->doc;
-    cJSON_AddItemToObject(doc, "tokens", cJSON_CreateNumber((double)T));
-    cJSON_AddItemToObject(doc, "sink_rate", al_json_doubles(rate, K));
+    al_json_add(doc, "tokens", cJSON_CreateNumber((double)T));
+    al_json_add(doc, "sink_rate", al_json_doubles(rate, K));
     cJSON *jl = cJSON_AddArrayToObject(doc, "layers");
     cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
     if (!jl || !jh) goto oom;
@@ -120,7 +127,7 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++) off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",alpha_%lld", (long long)k);
     snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",hidden_sinks");
     al_table *thead = al_table_new("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks", colbuf);
-    if (al_result_table(res, trate, 1) || al_result_table(res, tlay, 1) || al_result_table(res, thead, 1)) goto oom;
+    if (al_result_table(res, trate, 1) | al_result_table(res, tlay, 1) | al_result_table(res, thead, 1)) goto oom; /* | : each takes its table */
 
     for (int64_t k = 0; k < K; k++) {
         al_cell *c = al_table_row(trate);
@@ -130,9 +137,9 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     }
     for (int64_t l = 0; l < L; l++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(jl, o);
+        al_json_push(jl, o);
         cJSON_AddNumberToObject(o, "layer", (double)l);
-        cJSON_AddItemToObject(o, "sink_rate", al_json_doubles(lrate + l * K, K));
+        al_json_add(o, "sink_rate", al_json_doubles(lrate + l * K, K));
         al_cell *c = al_table_row(tlay);
         if (!c) goto oom;
         al_cell_int(&c[0], l);
@@ -145,12 +152,12 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
             a0[l * H + h] = mean[0];
             int64_t m = al_hidden_sinks(mean, T, a->p.hidden_threshold, pos);
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddItemToArray(jh, o);
+            al_json_push(jh, o);
             cJSON_AddNumberToObject(o, "layer", (double)l);
             cJSON_AddNumberToObject(o, "head", (double)h);
-            cJSON_AddItemToObject(o, "alpha", al_json_doubles(mean, K));
+            al_json_add(o, "alpha", al_json_doubles(mean, K));
             cJSON *hs = cJSON_AddArrayToObject(o, "hidden_sinks");
-            for (int64_t i = 0; hs && i < m; i++) cJSON_AddItemToArray(hs, cJSON_CreateNumber((double)pos[i]));
+            for (int64_t i = 0; hs && i < m; i++) al_json_push(hs, cJSON_CreateNumber((double)pos[i]));
             al_cell *c = al_table_row(thead);
             if (!c) goto oom;
             al_cell_int(&c[0], l);
@@ -209,8 +216,8 @@ al_status al_sinks_run(al_rec *r, const al_sinks_params *p, const al_common *c, 
     if (T < 0) return e->status;
     al_sinks_acc *a = al_sinks_acc_new(r, T, p, e);
     if (!a) return e->status;
-    cJSON_ReplaceItemInObject(al_result_params(res), "tokens", cJSON_CreateNumber((double)T));
-    cJSON_ReplaceItemInObject(al_result_params(res), "positions", cJSON_CreateNumber((double)a->K));
+    al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
+    al_result_param(res, "positions", cJSON_CreateNumber((double)a->K));
     al_map_visitor v = al_sinks_visitor(a);
     al_status st = al_stream_maps(r, T, c, &v, 1, e);
     if (st == AL_OK) st = al_sinks_report(a, res, e);

@@ -107,6 +107,8 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     int64_t rows = (c->mem / 2 - fixed) / (P * T * 4);
     if (rows < 1) rows = 1;
     int64_t B = rows < T ? rows : T;
+    if (B >= AL_QK_TILE) B = B / AL_QK_TILE * AL_QK_TILE; /* aligned tiles: see al_qk_probs */
+    else B = T < AL_QK_TILE ? T : AL_QK_TILE;
     size_t ws_head = 0;
     for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
     float *qb = al_malloc((size_t)(P * T * D), sizeof(float)); /* [P, T, D] */
@@ -159,6 +161,13 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
 }
 
 al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
+    if (c->device && !strcmp(c->device, "cuda")) {
+#ifdef AL_HAVE_CUDA
+        return al_stream_cuda(r, T, c, v, nv, e);
+#else
+        return al_fail(e, AL_ENODEV, "--device", NULL, "this attnlab was built without CUDA (configure with -DATTNLAB_CUDA=ON)");
+#endif
+    }
     if (!r->has[AL_T_ATT] || c->from_qk) {
         if (!r->has[AL_T_Q])
             return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");

@@ -28,17 +28,29 @@ typedef struct {
     /* A: [nrows, lda] rows row0..row0+nrows-1 of the head's map, keys 0..T-1 (lda >= T). */
     void (*block)(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0, int64_t nrows);
     void (*head_done)(void *ctx, const al_head_id *hd, void *ws);
+    /* Optional, for engines that compute the statistics elsewhere (--device cuda): instead of blocks, the head's
+     * column sums colsum [T] and row sums hs [AL_HS_COUNT] (metrics/headstats.h layout) over all its rows.
+     * A visitor without it cannot run on the GPU. */
+    void (*head_summary)(void *ctx, const al_head_id *hd, void *ws, const double *colsum, const double *hs);
+    int needs_clark, needs_classes; /* what hs must hold; the GPU engine refuses what it cannot give */
+    int needs_window;               /* hs[AL_HS_DISTANT] is used, with this window: */
+    int64_t sink_tokens, recent;
 } al_map_visitor;
 
 /* Rows per block for a batch of P heads of T keys within a budget of mem bytes (at least 1, at most T). */
 int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes);
 
-/* Streams the first T rows and keys of the map of every (layer, sample, head). */
+/* Streams the first T rows and keys of the map of every (layer, sample, head); with --device cuda the
+ * statistics are computed on the GPU (analyses/stream_cuda.c) and handed over through head_summary. */
 al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
 
 /* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the whole
  * length when def <= 0 too); non-causal ones are analysed whole and reject another value. Checks sample
  * lengths. Returns T or -1 (e set). */
 int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error *e);
+
+#ifdef AL_HAVE_CUDA
+al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
+#endif
 
 #endif

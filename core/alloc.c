@@ -2,6 +2,7 @@
  * The counters are atomic so OpenMP workers may allocate workspaces too. */
 #include "alloc.h"
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,4 +50,19 @@ char *al_strdup(const char *s) {
     char *d = al_malloc(n, 1);
     if (d) memcpy(d, s, n);
     return d;
+}
+
+static _Atomic uint64_t al_cjson_fail;
+
+static void *al_cjson_malloc(size_t n) {
+    void *p = al_malloc(n, 1);
+    if (!p) al_cjson_fail++;
+    return p;
+}
+
+uint64_t al_alloc_cjson_failures(void) { return al_cjson_fail; }
+
+void al_alloc_cjson_hooks(void) {
+    cJSON_Hooks h = {al_cjson_malloc, al_free};
+    cJSON_InitHooks(&h);
 }

@@ -16,4 +16,11 @@ char *al_strdup(const char *s);
 void al_alloc_fail_at(uint64_t k);
 uint64_t al_alloc_count(void);
 
+/* Routes cJSON's allocations through al_malloc/al_free, so they count and fail like the rest; call once at
+ * program start (experiments/main.c, test and fuzz harnesses) before any cJSON object exists. */
+void al_alloc_cjson_hooks(void);
+/* cJSON allocations that failed so far: cJSON reports them only as NULL results that are easy to miss, so
+ * al_result_emit compares this count with the one at the result's creation and refuses incomplete output. */
+uint64_t al_alloc_cjson_failures(void);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json.h"
 
 void al_common_defaults(al_common *c) {
     c->format = NULL;
@@ -257,6 +258,7 @@ void al_print_help(FILE *f, const char *usage, const char *summary, const al_opt
 }
 
 cJSON *al_opts_params(const al_opt *opts, int nopts) {
+    uint64_t failed0 = al_alloc_cjson_failures(); /* a field left out by a failed allocation: no params at all */
     cJSON *p = cJSON_CreateObject();
     if (!p) return NULL;
     for (int i = 0; i < nopts; i++) {
@@ -277,10 +279,14 @@ cJSON *al_opts_params(const al_opt *opts, int nopts) {
         case AL_OPT_LIST: {
             const al_strlist *l = o->dst;
             cJSON *a = cJSON_AddArrayToObject(p, o->name);
-            for (int k = 0; a && k < l->n; k++) cJSON_AddItemToArray(a, cJSON_CreateString(l->v[k]));
+            for (int k = 0; a && k < l->n; k++) al_json_push(a, cJSON_CreateString(l->v[k]));
             break;
         }
         }
+    }
+    if (al_alloc_cjson_failures() != failed0) {
+        cJSON_Delete(p);
+        return NULL;
     }
     return p;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define AL_X86 1
 #endif
@@ -93,7 +94,9 @@ static int al_has_f16c, al_has_avx2;
 static pthread_once_t al_cpu_once = PTHREAD_ONCE_INIT;
 static void al_cpu_init(void) {
     __builtin_cpu_init();
-    al_has_f16c = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c") && !getenv("ATTNLAB_NO_SIMD");
+    unsigned a, b, c = 0, d;
+    int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C); /* clang 14's __builtin_cpu_supports lacks "f16c" */
+    al_has_f16c = __builtin_cpu_supports("avx") && f16c && !getenv("ATTNLAB_NO_SIMD");
     al_has_avx2 = __builtin_cpu_supports("avx2") && !getenv("ATTNLAB_NO_SIMD");
 }
 #endif

@@ -121,11 +121,13 @@ int al_h5_attr_double(hid_t obj, const char *name, double *v, const char *file, 
     return 1;
 }
 
-/* Reads element 0 (scalar) or element idx of a string attribute of either fixed or variable length. */
+/* Reads element 0 (scalar) or element idx of a string attribute of either fixed or variable length.
+ * Returns 1 when read, 0 when HDF5 cannot read it, -1 when out of memory. */
 static int al_attr_read_str(hid_t a, hid_t t, int64_t idx, int64_t n_elem, char *buf, size_t n) {
     int ok = 0;
     if (H5Tis_variable_str(t) > 0) {
         char **v = al_calloc((size_t)n_elem, sizeof *v);
+        if (!v) return -1;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(t));
@@ -141,6 +143,7 @@ static int al_attr_read_str(hid_t a, hid_t t, int64_t idx, int64_t n_elem, char 
     } else {
         size_t sz = H5Tget_size(t);
         char *raw = al_malloc((size_t)n_elem, sz + 1);
+        if (!raw) return -1;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz);
         if (raw && H5Aread(a, mt, raw) >= 0) {
@@ -162,9 +165,13 @@ int al_h5_attr_str(hid_t obj, const char *name, char *buf, size_t n, const char 
         return r;
     }
     hid_t t = H5Aget_type(a);
-    int ok = H5Tget_class(t) == H5T_STRING && al_attr_scalar(a) && al_attr_read_str(a, t, 0, 1, buf, n);
+    int ok = H5Tget_class(t) == H5T_STRING && al_attr_scalar(a) ? al_attr_read_str(a, t, 0, 1, buf, n) : 0;
     H5Tclose(t);
     H5Aclose(a);
+    if (ok < 0) {
+        al_fail(e, AL_ENOMEM, file, NULL, "out of memory reading attribute '%s'", name);
+        return -1;
+    }
     if (!ok) {
         al_fail(e, AL_EFORMAT, file, NULL, "attribute '%s' is not a string", name);
         return -1;
@@ -184,9 +191,13 @@ int al_h5_attr_strings(hid_t obj, const char *name, char (*out)[64], int maxn, c
     hssize_t cnt = H5Sget_simple_extent_npoints(sp);
     H5Sclose(sp);
     int ok = H5Tget_class(t) == H5T_STRING && cnt >= 0 && cnt <= maxn;
-    for (int64_t i = 0; ok && i < cnt; i++) ok = al_attr_read_str(a, t, i, cnt, out[i], 64);
+    for (int64_t i = 0; ok > 0 && i < cnt; i++) ok = al_attr_read_str(a, t, i, cnt, out[i], 64);
     H5Tclose(t);
     H5Aclose(a);
+    if (ok < 0) {
+        al_fail(e, AL_ENOMEM, file, NULL, "out of memory reading attribute '%s'", name);
+        return -1;
+    }
     if (!ok) {
         al_fail(e, AL_EFORMAT, file, NULL, "attribute '%s' is not a list of at most %d strings", name, maxn);
         return -1;
@@ -197,6 +208,34 @@ int al_h5_attr_strings(hid_t obj, const char *name, char (*out)[64], int maxn, c
 void al_h5_chunk_cache(hid_t dapl, int64_t bytes) {
     if (bytes < (1 << 20)) bytes = 1 << 20;
     H5Pset_chunk_cache(dapl, 12421, (size_t)bytes, 1.0);
+}
+
+/* Sizes read from a file are checked against what it stores before anything is allocated from them: a forged
+ * shape (a small file claiming 10^12 elements in chunks never written) stops here. Deflate shrinks data by at
+ * most 1032:1, so a compressed dataset must store at least 1/1100 of its bytes; any other must store them all
+ * (datasets that were created but never, or only partly, written are refused too). */
+static al_status al_h5_check_storage(const al_h5_dset *d, size_t elem, const char *fname, al_error *e) {
+    uint64_t bytes = elem;
+    for (int i = 0; i < d->rank; i++) {
+        uint64_t n = (uint64_t)d->dims[i];
+        if (n && bytes > UINT64_MAX / n)
+            return al_fail(e, AL_ESHAPE, fname, d->path, "shape too large (its size overflows 64 bits)");
+        bytes *= n;
+    }
+    uint64_t stored = (uint64_t)H5Dget_storage_size(d->id);
+    uint64_t need = d->compressed ? bytes / 1100 : bytes;
+    if (bytes > 0 && stored < need) {
+        char shape[160];
+        int o = snprintf(shape, sizeof shape, "[");
+        for (int i = 0; i < d->rank && o < (int)sizeof shape - 24; i++)
+            o += snprintf(shape + o, sizeof shape - (size_t)o, "%s%lld", i ? ", " : "", (long long)d->dims[i]);
+        snprintf(shape + o, sizeof shape - (size_t)o, "]");
+        return al_fail(e, AL_ESHAPE, fname, d->path,
+                       "shape %s means %llu bytes of data, but the file stores %llu%s: the dataset was never (fully) "
+                       "written, or its shape is wrong",
+                       shape, (unsigned long long)bytes, (unsigned long long)stored, d->compressed ? " compressed" : "");
+    }
+    return AL_OK;
 }
 
 al_status al_h5_dset_open(hid_t file, const char *path, int want_float, al_h5_dset *d, const char *fname,
@@ -286,8 +325,13 @@ al_status al_h5_dset_open(hid_t file, const char *path, int want_float, al_h5_ds
                            (int)id, id == 32000 ? "lzf" : name[0] ? name : "unknown");
         }
     }
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    int external = H5Pget_external_count(dcpl) > 0;
     H5Pclose(dcpl);
-    return AL_OK;
+    if (layout == H5D_VIRTUAL || external)
+        return al_fail(e, AL_EFORMAT, fname, path, "%s; attnlab reads data stored in the file itself",
+                       external ? "data stored in external files" : "a virtual dataset (data in other files)");
+    return al_h5_check_storage(d, sz, fname, e);
 }
 
 void al_h5_dset_close(al_h5_dset *d) {

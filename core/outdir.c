@@ -4,9 +4,50 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static void al_rm_stage(const char *stage);
+
+/* 1 when name is PREFIX followed by the decimal id of a process that no longer exists (not ours). */
+static int al_dead_pid_suffix(const char *name, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0 || !name[n]) return 0;
+    char *end;
+    long pid = strtol(name + n, &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid()) return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+void al_clean_stale(const char *path) {
+    char dir[4096], prefix[4200], p[8400];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path) snprintf(dir, sizeof dir, "/");
+    snprintf(prefix, sizeof prefix, "%s.tmp-", slash ? slash + 1 : path);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (al_dead_pid_suffix(de->d_name, prefix)) {
+                snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+                unlink(p);
+            }
+        closedir(d);
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path))) return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (al_dead_pid_suffix(de->d_name, ".attnlab-stage-")) {
+            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+            al_rm_stage(p);
+        }
+    closedir(d);
+}
 
 al_status al_outdir_begin(al_outdir *o, const char *dir, al_error *e) {
     memset(o, 0, sizeof *o);
@@ -15,6 +56,7 @@ al_status al_outdir_begin(al_outdir *o, const char *dir, al_error *e) {
     struct stat st;
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) return al_fail(e, AL_EUSAGE, dir, NULL, "exists and is not a folder");
+        al_clean_stale(dir);
     } else {
         if (mkdir(dir, 0777) != 0) return al_fail(e, AL_EWRITE, dir, NULL, "cannot create folder: %s", strerror(errno));
         o->created_dir = 1;
@@ -80,6 +122,7 @@ void al_outdir_abort(al_outdir *o) {
 }
 
 FILE *al_atomic_open(const char *path, char *tmp, size_t ntmp, al_error *e) {
+    al_clean_stale(path);
     snprintf(tmp, ntmp, "%s.tmp-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) al_fail(e, AL_EWRITE, path, NULL, "cannot write: %s", strerror(errno));

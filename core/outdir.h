@@ -21,6 +21,11 @@ FILE *al_outdir_open(al_outdir *o, const char *name, char *path, size_t npath, a
 al_status al_outdir_commit(al_outdir *o, al_error *e);
 void al_outdir_abort(al_outdir *o);
 
+/* Removes what a killed run left beside path: PATH.tmp-PID files (and, when path is a folder, its
+ * .attnlab-stage-PID folders) whose process PID no longer exists on this machine. Called by every writer
+ * before it starts, so a SIGKILL leaves at most one hidden temporary until the next run. */
+void al_clean_stale(const char *path);
+
 /* Writes a whole single file atomically: PATH.tmp-PID then rename. */
 FILE *al_atomic_open(const char *path, char *tmp, size_t ntmp, al_error *e);
 al_status al_atomic_close(FILE *f, const char *tmp, const char *path, al_error *e);

@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "json.h"
 #include "sha256.h"
 
 #ifndef AL_VERSION_STRING
@@ -104,16 +105,20 @@ cJSON *al_provenance(const char *command, int argc, char **argv, const char *con
     if (cmd.failed) goto oom;
     char ver[96];
     snprintf(ver, sizeof ver, "%s (%s)", al_version(), al_git_hash());
+    uint64_t failed0 = al_alloc_cjson_failures();
     cJSON_AddStringToObject(p, "attnlab_version", ver);
     cJSON_AddStringToObject(p, "command", cmd.s);
     cJSON *in = cJSON_AddArrayToObject(p, "inputs");
+    if (!in) goto oom;
     for (int i = 0; i < ninputs; i++) {
         cJSON *x = al_input_json(inputs[i], full_hash, e);
         if (!x) goto fail;
-        cJSON_AddItemToArray(in, x);
+        if (al_json_push(in, x) != 0) goto oom;
     }
-    cJSON_AddItemToObject(p, "params", params ? params : cJSON_CreateObject());
+    cJSON *prm = params;
     params = NULL;
+    if (al_json_add(p, "params", prm) != 0) goto oom;
+    if (al_alloc_cjson_failures() != failed0) goto oom; /* a field left out */
     al_buf_free(&cmd);
     return p;
 oom:
@@ -125,18 +130,26 @@ fail:
     return NULL;
 }
 
-void al_provenance_tsv(const cJSON *prov, FILE *f) {
+int al_provenance_tsv(const cJSON *prov, FILE *f) {
+    /* rendered whole first, so that running out of memory writes nothing rather than a partial header */
+    al_buf b = {0};
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(prov, "attnlab_version");
-    if (cJSON_IsString(v)) fprintf(f, "# attnlab_version: %s\n", v->valuestring);
+    if (cJSON_IsString(v)) al_buf_printf(&b, "# attnlab_version: %s\n", v->valuestring);
     v = cJSON_GetObjectItemCaseSensitive(prov, "command");
-    if (cJSON_IsString(v)) fprintf(f, "# command: %s\n", v->valuestring);
+    if (cJSON_IsString(v)) al_buf_printf(&b, "# command: %s\n", v->valuestring);
     const cJSON *in;
+    int bad = 0;
     cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(prov, "inputs")) {
         char *s = cJSON_PrintUnformatted(in);
-        if (s) fprintf(f, "# input: %s\n", s);
+        if (s) al_buf_printf(&b, "# input: %s\n", s);
+        bad |= !s;
         cJSON_free(s);
     }
     char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(prov, "params"));
-    if (s) fprintf(f, "# params: %s\n", s);
+    if (s) al_buf_printf(&b, "# params: %s\n", s);
+    bad |= !s || b.failed;
     cJSON_free(s);
+    if (!bad && b.s) fputs(b.s, f);
+    al_buf_free(&b);
+    return bad ? -1 : 0;
 }

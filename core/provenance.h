@@ -19,6 +19,6 @@ cJSON *al_input_json(const char *path, int full, al_error *e);
 cJSON *al_provenance(const char *command, int argc, char **argv, const char *const *inputs, int ninputs,
                      cJSON *params, int full_hash, al_error *e);
 /* "# key: value" lines for TSV headers. */
-void al_provenance_tsv(const cJSON *prov, FILE *f);
+int al_provenance_tsv(const cJSON *prov, FILE *f); /* -1 (nothing written) when out of memory */
 
 #endif

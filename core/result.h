@@ -4,9 +4,11 @@
 #define AL_RESULT_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "figure.h"
+#include "json.h"
 #include "status.h"
 #include "table.h"
 
@@ -20,9 +22,12 @@ typedef struct {
     int stdout_table[AL_RESULT_MAX]; /* printed on stdout in text formats */
     int nfigs;
     al_figure *figs[AL_RESULT_MAX];
+    uint64_t cjson_fail0; /* al_alloc_cjson_failures() at creation: a later change means a field went missing */
+    int failed;           /* a table or figure could not be added */
 } al_result;
 
-/* Builds the provenance part; params ownership passes to the result. NULL on failure (e is set). */
+/* Builds the provenance part; params ownership passes to the result (NULL params, as al_opts_params returns
+ * when out of memory, is an out-of-memory failure). NULL on failure (e is set). */
 al_result *al_result_new(const char *command, int argc, char **argv, const char *const *inputs, int ninputs,
                          cJSON *params, const al_common *c, al_error *e);
 void al_result_free(al_result *r);
@@ -31,6 +36,9 @@ int al_result_table(al_result *r, al_table *t, int on_stdout);
 int al_result_figure(al_result *r, al_figure *f);
 /* The params object, to record values resolved after parsing (e.g. the tokens actually analysed). */
 cJSON *al_result_params(al_result *r);
+/* Sets params[key] = v (replacing the parsed value); v is owned: on failure (out of memory) it is freed and
+ * the result refuses to be emitted. cJSON_ReplaceItemInObject leaks v when its own allocation fails. */
+void al_result_param(al_result *r, const char *key, cJSON *v);
 
 al_status al_result_emit(al_result *r, const al_common *c, al_error *e);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "json.h"
 
 al_table *al_table_new(const char *name, const char *title, const char *cols) {
     al_table *t = al_calloc(1, sizeof *t);
@@ -189,7 +190,7 @@ cJSON *al_table_json(const al_table *t) {
             case AL_CELL_STR: cJSON_AddStringToObject(o, t->cols[c], x->s); break;
             }
         }
-        cJSON_AddItemToArray(a, o);
+        al_json_push(a, o);
     }
     return a;
 }

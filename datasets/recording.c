@@ -90,6 +90,11 @@ static al_status al_rec_open_group(al_rec *r, al_rec_tensor which, int64_t nl, a
                                al_dtype_name(d0->dtype));
         }
     }
+    /* a layer beyond n_layers means the attribute and the datasets disagree: which one is right is unknown */
+    al_rec_dset_name(r, which, nl, name, sizeof name);
+    if (al_h5_exists(r->file, name))
+        return al_fail(e, AL_EFORMAT, r->path, name, "exists, but n_layers = %lld (%s/L000..L%03lld expected)", (long long)r->L,
+                       al_tensor_group[which], (long long)nl - 1);
     r->has[which] = 1;
     r->dtype[which] = r->dsets[which][0].dtype;
     return AL_OK;
@@ -185,8 +190,11 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
     r->causal = 1;
     r->bos = 1;
     if ((got = al_h5_attr_int(r->file, "causal", &v, r->path, e)) < 0) return e->status;
+    if (got && v != 0 && v != 1) return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute causal = %lld must be 0 or 1", (long long)v);
     if (got) r->causal = v != 0;
     if ((got = al_h5_attr_int(r->file, "first_token_is_bos", &v, r->path, e)) < 0) return e->status;
+    if (got && v != 0 && v != 1)
+        return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute first_token_is_bos = %lld must be 0 or 1", (long long)v);
     if (got) r->bos = v != 0;
     if (al_h5_attr_str(r->file, "model", r->model, sizeof r->model, r->path, e) < 0) return e->status;
     int64_t head_dim = 0;
@@ -251,7 +259,7 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
     if (al_group_present(r, AL_T_V)) {
         if (al_rec_open_group(r, AL_T_V, r->L, e) != AL_OK) return e->status;
         const int64_t *v4 = r->dsets[AL_T_V][0].dims;
-        if (v4[0] != r->N || v4[1] != r->H_kv || v4[2] != r->T)
+        if (v4[0] != r->N || v4[1] != r->H_kv || v4[2] != r->T || (r->D && v4[3] != r->D))
             return al_fail(e, AL_ESHAPE, r->path, "v/L000", "shape [%lld, %lld, %lld, %lld], expected [N=%lld, H_kv=%lld, T=%lld, D]",
                            (long long)v4[0], (long long)v4[1], (long long)v4[2], (long long)v4[3], (long long)r->N,
                            (long long)r->H_kv, (long long)r->T);
@@ -274,7 +282,7 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
             al_h5_dset_close(&d);
             return e->status;
         }
-        int ok = d.rank == 2 && d.dims[0] == r->N && d.dims[1] >= r->T;
+        int ok = d.rank == 2 && d.dims[0] == r->N && d.dims[1] >= r->T && d.dtype == AL_DT_I32;
         al_h5_dset_close(&d);
         if (!ok) return al_fail(e, AL_ESHAPE, r->path, "tokens", "expected int32 [N=%lld, T=%lld]", (long long)r->N, (long long)r->T);
     }
@@ -315,7 +323,8 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
             al_h5_dset_close(&d);
             return e->status;
         }
-        int ok = d.rank == 3 && d.dims[0] == r->N && d.dims[2] == 2 && d.dims[1] >= 1 && d.dims[1] <= AL_MAX_SPANS;
+        int ok = d.rank == 3 && d.dims[0] == r->N && d.dims[2] == 2 && d.dims[1] >= 1 && d.dims[1] <= AL_MAX_SPANS &&
+                 d.dtype == AL_DT_I32;
         int64_t S = d.dims[1];
         int nn = ok ? al_h5_attr_strings(d.id, "names", r->span_names, AL_MAX_SPANS, r->path, e) : 0;
         al_h5_dset_close(&d);

@@ -32,4 +32,14 @@ al_status al_synth_write(const al_synth_params *p, const char *path, al_error *e
  * attention maps they imply (softmax in double of the stored q and k). */
 al_status al_synth_qk_write(const al_synth_params *p, const char *path, int with_maps, al_error *e);
 
+/* `synth drift`: writes DIR/baseline.h5 and DIR/conflict.h5 (created together; on failure neither is left).
+ * Spans system [0, T/4), user, response [T - T/4, T) in the baseline; the conflict recording's user span is
+ * T/4 tokens longer. Planted drift heads: max(1, round(L H / 10)) heads from layer L/2 on, stored in the root
+ * attribute planted_drift_heads as "layer,head" strings. */
+al_status al_synth_drift_write(const al_synth_params *p, const char *dir, al_error *e);
+/* The planted drift heads: their count, and [k, 2] (layer, head) pairs into lh when it is not NULL. */
+int64_t al_synth_drift_heads(const al_synth_params *p, int64_t *lh);
+/* Spans [3, 2] (system, user, response) of the baseline (conflict = 0) or conflict recording for T tokens. */
+void al_synth_drift_spans(int64_t T, int conflict, int32_t *span);
+
 #endif

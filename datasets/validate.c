@@ -25,8 +25,20 @@ AL_TARGET_CLONES al_status al_check_map_rows(const float *A, int64_t nrows, int6
             }
             s += (double)fs;
         }
+        /* a causal map puts no attention on later keys: mass there means the map is not causal at all */
+        double fut = 0;
+        for (int64_t j0 = vis; j0 < T; j0 += 1024) {
+            int64_t j1 = j0 + 1024 < T ? j0 + 1024 : T;
+            float fs = 0;
+            for (int64_t j = j0; j < j1; j++) {
+                float x = a[j];
+                bad |= (x != x) | (x < -1e-3f) | (x > 1.001f);
+                fs += x;
+            }
+            fut += (double)fs;
+        }
         if (bad) {
-            for (int64_t j = 0; j < vis; j++) {
+            for (int64_t j = 0; j < T; j++) {
                 float x = a[j];
                 if (!(x >= -1e-3f && x <= 1.001f))
                     return al_fail(e, AL_EVALUE, file, dset, "%s at sample %lld, head %lld, row %lld, key %lld: %s",
@@ -34,6 +46,11 @@ AL_TARGET_CLONES al_status al_check_map_rows(const float *A, int64_t nrows, int6
                                    (long long)i, (long long)j, isnan(x) ? "NaN" : isinf(x) ? (x > 0 ? "Inf" : "-Inf") : "out of range");
             }
         }
+        if (fut > AL_ROWSUM_TOL)
+            return al_fail(e, AL_EVALUE, file, dset,
+                           "row %lld of sample %lld, head %lld puts %.6g of its attention on later keys; a causal map puts "
+                           "none there (if the map is bidirectional, the recording's causal attribute should be 0)",
+                           (long long)i, (long long)n, (long long)h, fut);
         if (fabs(s - 1.0) > AL_ROWSUM_TOL)
             return al_fail(e, AL_EVALUE, file, dset,
                            "row %lld of sample %lld, head %lld sums to %.6g over its %s keys, not 1 (are these "

@@ -8,6 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../core/h5.h"
+#include "../core/outdir.h"
 
 hid_t al_h5_f16_type(void) {
     hid_t t = H5Tcopy(H5T_IEEE_F32LE);
@@ -42,6 +43,7 @@ al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const 
     memset(w, 0, sizeof *w);
     al_h5_quiet();
     snprintf(w->path, sizeof w->path, "%s", path);
+    al_clean_stale(path); /* what a killed run left */
     snprintf(w->tmp, sizeof w->tmp, "%s.tmp-%ld", path, (long)getpid());
     w->dtype = dtype;
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

@@ -49,7 +49,8 @@ int al_cmd_info(int argc, char **argv) {
         bad |= al_kvi(t, "kv_heads", r->H_kv) | al_kvi(t, "head_dim", r->D) | al_kvi(t, "tokens", r->T);
         bad |= al_kvi(t, "causal", r->causal) | al_kvi(t, "first_token_is_bos", r->bos);
         char an[256] = "";
-        if (r->has[AL_T_ATT] || r->has[AL_T_Q]) strcat(an, "sinks");
+        if (r->has[AL_T_ATT] || r->has[AL_T_Q]) strcat(an, "sinks, heads, similarity, maps, drift");
+        if (r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V]) strcat(an, ", norms");
         bad |= al_kv(t, "analyses", an);
     }
     cJSON *rec = cJSON_AddObjectToObject(res->doc, "recording");
@@ -96,16 +97,19 @@ int al_cmd_info(int argc, char **argv) {
         int comp = r->kind == AL_REC_HDF5 && r->dsets[w][0].compressed;
         bad |= al_cell_str(&cl[0], nm) | al_cell_str(&cl[1], al_dtype_name(r->dtype[w])) | al_cell_str(&cl[2], shape) |
                al_cell_str(&cl[3], chunks) | al_cell_str(&cl[4], comp ? "gzip" : "no");
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(jd, o);
+        cJSON *o = cJSON_CreateObject(); /* filled, then attached: al_json_push frees it when jd is missing */
         cJSON_AddStringToObject(o, "name", nm);
         cJSON_AddStringToObject(o, "dtype", al_dtype_name(r->dtype[w]));
         cJSON_AddStringToObject(o, "shape", shape);
         cJSON_AddStringToObject(o, "chunks", chunks);
         cJSON_AddBoolToObject(o, "compressed", comp);
+        al_json_push(jd, o);
     }
     cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
-    if (r->has[AL_T_ATT] || r->has[AL_T_Q]) cJSON_AddItemToArray(ja, cJSON_CreateString("sinks"));
+    if (r->has[AL_T_ATT] || r->has[AL_T_Q]) al_json_push(ja, cJSON_CreateString("sinks"));
+    static const char *const al_map_analyses[] = {"heads", "similarity", "maps", "drift"};
+    for (int k = 0; k < 4 && (r->has[AL_T_ATT] || r->has[AL_T_Q]); k++) al_json_push(ja, cJSON_CreateString(al_map_analyses[k]));
+    if (r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V]) al_json_push(ja, cJSON_CreateString("norms"));
     if (bad) st = al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory");
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);

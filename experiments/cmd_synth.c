@@ -29,22 +29,26 @@ int al_cmd_synth(int argc, char **argv) {
     };
     int nopts = 10, npos = 0, done = 0;
     const char *pos[1];
-    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "synth KIND -o OUT.h5 [options]",
+    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "synth KIND -o OUT.h5|DIR [options]",
                                 "Writes a format-v1 recording with planted structure. KIND: maps (alias: sinks):\n"
                                 "attention maps whose heads take the roles sink, previous, local, hidden, broad,\n"
                                 "retrieval in turn ((layer * H + head) mod 6); the roles are stored in the root\n"
                                 "attribute planted_roles. KIND qk: queries and keys (--head-dim D) with a planted\n"
                                 "first-token sink in head 0 of each layer; --with-maps adds the maps they imply.\n"
+                                "KIND drift: -o names a folder that receives baseline.h5 and conflict.h5, maps with\n"
+                                "spans system, user, response (the conflict's user span is T/4 tokens longer) and\n"
+                                "max(1, round(L H / 10)) planted drift heads from layer L/2 on (root attribute\n"
+                                "planted_drift_heads): system-span attention in the baseline, user-span under conflict.\n"
                                 "See docs/synth.md for the exact construction.",
                                 pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
-    int qk = !strcmp(pos[0], "qk");
-    if (!qk && strcmp(pos[0], "maps") != 0 && strcmp(pos[0], "sinks") != 0)
-        return al_cmd_finish(al_fail(&e, AL_EUSAGE, "synth", NULL, "unknown kind '%s' (known: maps, sinks, qk)", pos[0]), &e);
+    int qk = !strcmp(pos[0], "qk"), drift = !strcmp(pos[0], "drift");
+    if (!qk && !drift && strcmp(pos[0], "maps") != 0 && strcmp(pos[0], "sinks") != 0)
+        return al_cmd_finish(al_fail(&e, AL_EUSAGE, "synth", NULL, "unknown kind '%s' (known: maps, sinks, qk, drift)", pos[0]), &e);
     if (!c.out) return al_cmd_finish(al_fail(&e, AL_EUSAGE, "synth", NULL, "-o OUT.h5 is required"), &e);
     p.seed = (uint64_t)seed;
     p.dtype = !strcmp(dtype, "f16") ? AL_DT_F16 : !strcmp(dtype, "bf16") ? AL_DT_BF16 : AL_DT_F32;
-    st = qk ? al_synth_qk_write(&p, c.out, with_maps, &e) : al_synth_write(&p, c.out, &e);
+    st = qk ? al_synth_qk_write(&p, c.out, with_maps, &e) : drift ? al_synth_drift_write(&p, c.out, &e) : al_synth_write(&p, c.out, &e);
     if (st == AL_OK && !c.quiet)
         fprintf(stderr, "attnlab synth: wrote %s (%lld samples, %lld layers, %lld heads, %lld tokens, %s)\n", c.out,
                 (long long)p.samples, (long long)p.layers, (long long)p.heads, (long long)p.tokens, dtype);

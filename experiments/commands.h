@@ -18,8 +18,20 @@ extern const al_command al_commands[];
 
 int al_cmd_info(int argc, char **argv);
 int al_cmd_sinks(int argc, char **argv);
+int al_cmd_stats(int argc, char **argv);
+int al_cmd_heads(int argc, char **argv);
+int al_cmd_similarity(int argc, char **argv);
+int al_cmd_drift(int argc, char **argv);
+int al_cmd_norms(int argc, char **argv);
+int al_cmd_maps(int argc, char **argv);
 int al_cmd_import(int argc, char **argv);
 int al_cmd_synth(int argc, char **argv);
+int al_cmd_record(int argc, char **argv);
+int al_cmd_kldrift(int argc, char **argv);
+int al_cmd_semdrift(int argc, char **argv);
+int al_cmd_cras(int argc, char **argv);
+int al_cmd_run(int argc, char **argv);
+int al_cmd_merge(int argc, char **argv);
 
 /* Shared ending of a command: prints the error (if any) and maps the status to an exit code. */
 int al_cmd_finish(al_status st, const al_error *e);

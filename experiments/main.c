@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/provenance.h"
 #include "commands.h"
 
@@ -14,6 +15,7 @@ static void al_usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    al_alloc_cjson_hooks(); /* before any cJSON object: its allocations count and fail like the rest */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         al_usage(stdout);
         return argc < 2 ? 2 : 0;

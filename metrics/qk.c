@@ -53,10 +53,17 @@ void al_softmax_rows(float *S, int64_t nrows, int64_t ncols, int64_t lds, int64_
 
 void al_qk_probs(const float *Q, const float *K, int64_t nrows, int64_t T, int64_t D, int64_t row0, double scale,
                  int causal, float *P, int64_t ldp) {
-    int64_t ncols = causal ? (row0 + nrows < T ? row0 + nrows : T) : T;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nrows, (int)ncols, (int)D, (float)scale, Q, (int)D, K,
-                (int)D, 0.0f, P, (int)ldp);
-    al_softmax_rows(P, nrows, ncols, ldp, row0, causal);
-    for (int64_t r = 0; r < nrows; r++)
-        for (int64_t j = ncols; j < T; j++) P[r * ldp + j] = 0;
+    for (int64_t t0 = row0; t0 < row0 + nrows;) {
+        int64_t t1 = (t0 / AL_QK_TILE + 1) * AL_QK_TILE; /* the end of t0's aligned tile */
+        if (t1 > row0 + nrows) t1 = row0 + nrows;
+        int64_t m = t1 - t0, ncols = causal ? ((t0 / AL_QK_TILE + 1) * AL_QK_TILE < T ? (t0 / AL_QK_TILE + 1) * AL_QK_TILE : T) : T;
+        const float *q = Q + (t0 - row0) * D;
+        float *p = P + (t0 - row0) * ldp;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)ncols, (int)D, (float)scale, q, (int)D, K,
+                    (int)D, 0.0f, p, (int)ldp);
+        al_softmax_rows(p, m, ncols, ldp, t0, causal);
+        for (int64_t r = 0; r < m; r++)
+            for (int64_t j = ncols; j < T; j++) p[r * ldp + j] = 0;
+        t0 = t1;
+    }
 }

@@ -9,7 +9,10 @@
  * Causal: entries j > row0 + r are set to 0. Reference: logits and softmax in double. */
 void al_qk_probs_ref(const float *Q, const float *K, int64_t nrows, int64_t T, int64_t D, int64_t row0, double scale,
                      int causal, float *P, int64_t ldp);
-/* Tuned: one sgemm for the block (float32 FMA), softmax with max subtraction and a double row sum. */
+/* Tuned: sgemm per tile of AL_QK_TILE rows aligned to absolute row numbers (float32 FMA), softmax with max
+ * subtraction and a double row sum. Callers pass blocks that start at multiples of AL_QK_TILE, so each row is
+ * computed by the same BLAS call whatever the block size: results do not depend on --mem or --threads. */
+#define AL_QK_TILE 64
 void al_qk_probs(const float *Q, const float *K, int64_t nrows, int64_t T, int64_t D, int64_t row0, double scale,
                  int causal, float *P, int64_t ldp);
 

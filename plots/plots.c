@@ -2,6 +2,8 @@
  * restyle a figure by editing the .gp file alone. */
 #include "plots.h"
 
+#include "kinds.h"
+
 #include <math.h>
 #include <stdio.h>
 
@@ -13,22 +15,6 @@ void al_gp_quote(const char *s, char *buf, size_t n) {
         buf[k++] = *s;
     }
     buf[k] = 0;
-}
-
-static void al_gp_labels(al_buf *b, const al_plot_opts *o) {
-    char q[512];
-    if (o->title) {
-        al_gp_quote(o->title, q, sizeof q);
-        al_buf_printf(b, "set title '%s'\n", q);
-    }
-    if (o->xlabel) {
-        al_gp_quote(o->xlabel, q, sizeof q);
-        al_buf_printf(b, "set xlabel '%s'\n", q);
-    }
-    if (o->ylabel) {
-        al_gp_quote(o->ylabel, q, sizeof q);
-        al_buf_printf(b, "set ylabel '%s'\n", q);
-    }
 }
 
 static void al_gp_num(al_buf *b, double v) {
@@ -48,9 +34,9 @@ al_figure *al_plot_heatmap(const char *name, const double *M, int64_t R, int64_t
         al_buf_printf(d, "\n");
     }
     al_buf *s = &f->script;
-    al_gp_labels(s, o);
+    al_gp_set_labels(s, o);
     char q[512];
-    al_buf_printf(s, "set yrange [%g:%g] reverse\nset xrange [-0.5:%g]\n", -0.5, R - 0.5, C - 0.5);
+    al_buf_printf(s, "set yrange [%g:%g]\nset xrange [-0.5:%g]\n", R - 0.5, -0.5, C - 0.5); /* row 0 on top */
     al_buf_printf(s, "set palette rgbformulae 33,13,10\nset size ratio -1\nunset key\n");
     if (o->cblabel) {
         al_gp_quote(o->cblabel, q, sizeof q);
@@ -89,7 +75,7 @@ al_figure *al_plot_lines(const char *name, const double *x, const double *Y, int
         al_buf_printf(d, "\n");
     }
     al_buf *s = &f->script;
-    al_gp_labels(s, o);
+    al_gp_set_labels(s, o);
     if (o->log_scale) al_buf_printf(s, "set logscale y\n");
     if (o->zmin != o->zmax) al_buf_printf(s, "set yrange [%g:%g]\n", o->zmin, o->zmax);
     al_buf_printf(s, "set grid\nset key outside right top\n");

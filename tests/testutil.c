@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "experiments/commands.h"
 
 const char *al_test_tmpdir(void) {
@@ -51,18 +52,36 @@ int al_test_cmd(const char *out_path, const char *cmd, ...) {
     for (char *a; argc < 63 && (a = va_arg(ap, char *));) argv[argc++] = a;
     va_end(ap);
     argv[argc] = NULL;
+    return al_test_cmdv(out_path, NULL, argc, argv);
+}
+
+int al_test_cmdv(const char *out_path, const char *err_path, int argc, char **argv) {
     fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
+    fflush(stderr);
+    int saved = dup(STDOUT_FILENO), saved_err = -1;
     if (out_path) {
         int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, STDOUT_FILENO);
         close(fd);
     }
+    if (err_path) {
+        saved_err = dup(STDERR_FILENO);
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    static int hooks;
+    if (!hooks++) al_alloc_cjson_hooks(); /* as experiments/main.c does */
     int rc = 2;
     for (const al_command *c = al_commands; c->name; c++)
-        if (!strcmp(c->name, cmd)) rc = c->fn(argc, argv);
+        if (!strcmp(c->name, argv[0])) rc = c->fn(argc, argv);
     fflush(stdout);
+    fflush(stderr);
     dup2(saved, STDOUT_FILENO);
     close(saved);
+    if (saved_err >= 0) {
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_err);
+    }
     return rc;
 }

@@ -15,5 +15,7 @@ int al_close_rel(double a, double b, double rtol, double atol);
 /* Runs a subcommand in-process (its argv[0] is the command name) and returns the exit status;
  * stdout goes to out_path when not NULL. */
 int al_test_cmd(const char *out_path, const char *cmd, ...);
+/* The same with an argv array (argv[0] = the command name); stderr also goes to err_path when not NULL. */
+int al_test_cmdv(const char *out_path, const char *err_path, int argc, char **argv);
 
 #endif
