@@ -7,6 +7,7 @@
 const al_command al_commands[] = {
     {"info", al_cmd_info, "datasets, shapes, dtypes and attributes of a recording, and the analyses it supports"},
     {"sinks", al_cmd_sinks, "attention sinks: key importance alpha, sink rate Sink_k, hidden sinks"},
+    {"kvsim", al_cmd_kvsim, "simulate KV-cache and sparse-attention policies (window, sink, h2o, topk, coverage, duo)"},
     {"heads", al_cmd_heads, "head profiles (entropy, first, prev, distance, distant mass), roles, DuoAttention gates"},
     {"stats", al_cmd_stats, "sinks, heads and similarity from one read of the recording (the fused pass)"},
     {"similarity", al_cmd_similarity, "JS divergence between every pair of heads and a 2-D MDS map of the heads"},

@@ -18,6 +18,7 @@ extern const al_command al_commands[];
 
 int al_cmd_info(int argc, char **argv);
 int al_cmd_sinks(int argc, char **argv);
+int al_cmd_kvsim(int argc, char **argv);
 int al_cmd_stats(int argc, char **argv);
 int al_cmd_heads(int argc, char **argv);
 int al_cmd_similarity(int argc, char **argv);

@@ -57,6 +57,13 @@ static const al_pdef al_p_kldrift[] = {
     {"seed", AL_PT_INT, 0, 9e15},
     {NULL},
 };
+static const al_pdef al_p_kvsim[] = {
+    {"policy", AL_PT_STRS},
+    {"sweep", AL_PT_STRS},
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
 static const al_pdef al_p_none[] = {{NULL}};
 static const al_pdef al_p_cras[] = {
     {"weights", AL_PT_STR},
@@ -73,6 +80,7 @@ static const al_adef al_analyses[] = {
     {"heads", 1, 1, AL_COMBINE_STACK, al_p_heads},
     {"similarity", 1, 1, AL_COMBINE_STACK, al_p_tokens},
     {"maps", 1, 1, AL_COMBINE_STACK, al_p_maps},
+    {"kvsim", 1, 1, AL_COMBINE_STACK, al_p_kvsim},
     {"norms", 1, 0, AL_COMBINE_STACK, al_p_norms},
     {"drift", 2, 0, AL_COMBINE_STACK, al_p_drift},
     {"kl-drift", 1, 0, AL_COMBINE_STACK, al_p_kldrift},

@@ -211,7 +211,9 @@ static void sweep(const char *out, const char *const *args) {
     cr_assert_eq(bad, 0, "%s: %d allocation failures not handled cleanly (see the log)", argv[0], bad);
 }
 
-TestSuite(allocfail, .init = fixtures, .timeout = 1200);
+static void cleanup(void) { rm_rf(dir); }
+
+TestSuite(allocfail, .init = fixtures, .fini = cleanup, .timeout = 1200);
 
 Test(allocfail, sinks_maps) {
     sweep(NULL, (const char *[]){"sinks", "@maps.h5", "--tokens", "12", "--threads", "1", "--format", "json", NULL});
@@ -250,4 +252,9 @@ Test(allocfail, similarity) { sweep(NULL, (const char *[]){"similarity", "@maps.
 Test(allocfail, norms) { sweep(NULL, (const char *[]){"norms", "@qk.h5", "--threads", "1", "--format", "json", NULL}); }
 Test(allocfail, drift) {
     sweep(NULL, (const char *[]){"drift", "@drift/baseline.h5", "@drift/conflict.h5", "--threads", "1", "--format", "json", NULL});
+}
+
+Test(allocfail, kvsim_maps) {
+    sweep(NULL, (const char *[]){"kvsim", "@maps.h5", "--policy", "h2o:2,window:3", "--policy", "duo:1,3", "--sweep",
+                                 "topk:1..4x2", "--policy", "coverage:0.8", "--threads", "1", "--format", "json", NULL});
 }

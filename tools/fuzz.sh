@@ -30,7 +30,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=0:detect_leaks=
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TMPDIR="$WORK"
 
-targets=$(ls "$B"/tests/fuzz/fuzz_* 2>/dev/null | grep -v '\.' || true)
+targets=$(find "$B/tests/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x 2>/dev/null | sort)
 [ -n "$targets" ] || { echo "fuzz: no targets in $B/tests/fuzz (run tools/fuzz.sh --build)" >&2; exit 1; }
 fail=0
 run_one() {

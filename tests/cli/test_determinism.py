@@ -43,7 +43,7 @@ cases = [
     ("drift", [f"{d}/drift/baseline.h5", f"{d}/drift/conflict.h5"], []),
     ("norms", [f"{d}/hidden.h5"], []),
     ("norms", [f"{d}/qk.h5"], []),
-    ("kvsim", [f"{d}/qk.h5"], ["--policy", "window:8", "--policy", "sink:2+window:8"]),
+    ("kvsim", [f"{d}/qk.h5"], ["--policy", "window:8", "--policy", "sink:2,window:8"]),
 ]
 strip = lambda x: {k: v for k, v in x.items() if k not in ("command", "params")}
 ran = 0
