@@ -24,14 +24,7 @@ static herr_t al_driftw_attr_str(hid_t obj, const char *name, const char *v) {
 
 al_status al_driftw_create(al_v1_writer *w, const char *path, const char *model, const char *source, const char *note,
                           al_error *e) {
-    memset(w, 0, sizeof *w);
-    al_h5_quiet();
-    snprintf(w->path, sizeof w->path, "%s", path);
-    al_clean_stale(path); /* what a killed run left */
-    snprintf(w->tmp, sizeof w->tmp, "%s.tmp-%ld", path, (long)getpid());
-    w->dtype = AL_DT_F32;
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (w->file < 0) return al_fail(e, AL_EWRITE, path, NULL, "cannot create the file");
+    if (al_v1_open_tmp(w, path, AL_DT_F32, e) != AL_OK) return e->status;
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(w->file, "format_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
     long long one = 1;

@@ -39,7 +39,7 @@ static void al_attr_str(hid_t obj, const char *name, const char *v) {
     H5Sclose(sp);
 }
 
-al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const al_v1_attrs *a, al_error *e) {
+al_status al_v1_open_tmp(al_v1_writer *w, const char *path, al_dtype dtype, al_error *e) {
     memset(w, 0, sizeof *w);
     al_h5_quiet();
     snprintf(w->path, sizeof w->path, "%s", path);
@@ -48,6 +48,11 @@ al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const 
     w->dtype = dtype;
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (w->file < 0) return al_fail(e, AL_EWRITE, path, NULL, "cannot create the file");
+    return AL_OK;
+}
+
+al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const al_v1_attrs *a, al_error *e) {
+    if (al_v1_open_tmp(w, path, dtype, e) != AL_OK) return e->status;
     al_attr_str(w->file, "attnlab_format", "recording");
     al_attr_int(w->file, "format_version", 1);
     al_attr_str(w->file, "model", a->model ? a->model : "unknown");

@@ -22,6 +22,8 @@ typedef struct {
 } al_v1_attrs;
 
 /* Creates PATH.tmp-PID; al_v1_finish renames it to PATH; al_v1_abort removes it. */
+/* Creates PATH.tmp-PID (cleaning what a killed run left) with no attributes; the base of every writer. */
+al_status al_v1_open_tmp(al_v1_writer *w, const char *path, al_dtype dtype, al_error *e);
 al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const al_v1_attrs *a, al_error *e);
 /* Creates dataset name (e.g. "attention/L000", groups made as needed) of the given shape in the writer's
  * dtype: float16 chunked by chunk_rows rows of the last two dimensions with gzip + shuffle, else contiguous. */
