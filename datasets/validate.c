@@ -6,37 +6,35 @@
 
 #include <math.h>
 
+/* Sum of a[j0..j1) with a flag for values outside [-1e-3, 1.001] or NaN, in one vectorised pass: float partial
+ * sums of 1024 entries are exact enough for a tolerance of 1e-2. */
+static inline double al_range_sum(const float *a, int64_t j0, int64_t j1, int *bad) {
+    double s = 0;
+    int b = 0;
+    for (int64_t c0 = j0; c0 < j1; c0 += 1024) {
+        int64_t c1 = c0 + 1024 < j1 ? c0 + 1024 : j1;
+        float fs = 0;
+        for (int64_t j = c0; j < c1; j++) {
+            float x = a[j];
+            b |= (x != x) | (x < -1e-3f) | (x > 1.001f);
+            fs += x;
+        }
+        s += (double)fs;
+    }
+    *bad |= b;
+    return s;
+}
+
 AL_TARGET_CLONES al_status al_check_map_rows(const float *A, int64_t nrows, int64_t T, int64_t lda, int64_t row0, int causal,
                             const char *file, const char *dset, int64_t n, int64_t h, al_error *e) {
     for (int64_t r = 0; r < nrows; r++) {
         const float *a = A + r * lda;
         int64_t i = row0 + r;
         int64_t vis = causal ? i + 1 : T;
-        double s = 0;
         int bad = 0;
-        /* one vectorised pass: float partial sums of 1024 entries are exact enough for a tolerance of 1e-2 */
-        for (int64_t j0 = 0; j0 < vis; j0 += 1024) {
-            int64_t j1 = j0 + 1024 < vis ? j0 + 1024 : vis;
-            float fs = 0;
-            for (int64_t j = j0; j < j1; j++) {
-                float x = a[j];
-                bad |= (x != x) | (x < -1e-3f) | (x > 1.001f);
-                fs += x;
-            }
-            s += (double)fs;
-        }
+        double s = al_range_sum(a, 0, vis, &bad);
         /* a causal map puts no attention on later keys: mass there means the map is not causal at all */
-        double fut = 0;
-        for (int64_t j0 = vis; j0 < T; j0 += 1024) {
-            int64_t j1 = j0 + 1024 < T ? j0 + 1024 : T;
-            float fs = 0;
-            for (int64_t j = j0; j < j1; j++) {
-                float x = a[j];
-                bad |= (x != x) | (x < -1e-3f) | (x > 1.001f);
-                fs += x;
-            }
-            fut += (double)fs;
-        }
+        double fut = al_range_sum(a, vis, T, &bad);
         if (bad) {
             for (int64_t j = 0; j < T; j++) {
                 float x = a[j];
