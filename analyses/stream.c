@@ -187,60 +187,76 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
     float *buf = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
     unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
-    al_error *errs = al_calloc((size_t)P, sizeof(al_error)); /* [P] per-head validation errors */
-    if (!buf || !ws || !errs) {
-        al_free(buf);
-        al_free(ws);
-        al_free(errs);
-        return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P, (long long)B,
-                       (long long)T);
-    }
-    al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->L * r->N * r->H * T, c->quiet);
-    char dname[64];
+    al_error *errs = al_calloc((size_t)P, sizeof(al_error)); /* [P] per-head errors */
+    al_chunk_reader *rd = al_calloc((size_t)P, sizeof(al_chunk_reader)); /* [P] one reader per thread */
+    int rd_ok = rd != NULL;
+    for (int64_t p = 0; rd_ok && p < P; p++) rd_ok = al_chunk_reader_init(&rd[p]) == 0;
     al_status st = AL_OK;
+    if (!buf || !ws || !errs || !rd_ok)
+        st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P, (long long)B,
+                     (long long)T);
+    al_progress pg;
+    al_progress_begin(&pg, "attnlab", r->L * r->N * r->H * T, c->quiet || st != AL_OK);
+    char dname[64];
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
             for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
                 int64_t np = r->H - h0 < P ? r->H - h0 : P;
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
-                for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
-                    int64_t nr = T - row0 < B ? T - row0 : B;
-                    /* contiguous float32 maps are read in place from the mapped file; the rest into buf */
-                    const float *direct = al_rec_att_direct(r, n, l, h0, row0, nr);
-                    if (!direct && (st = al_rec_read_att_heads(r, n, l, h0, np, row0, nr, T, buf, B * T, e)) != AL_OK) break;
-                    int bad = 0;
-#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1) reduction(| : bad)
-                    for (int64_t p = 0; p < np; p++) {
-                        const float *A = direct ? al_rec_att_direct(r, n, l, h0 + p, row0, nr) : buf + p * B * T;
-                        int64_t lda = direct ? r->T : T;
-                        /* validation of each head's block runs in its thread; the first failing head is reported */
-                        errs[p].status = AL_OK;
-                        if (al_check_map_rows(A, nr, T, lda, row0, r->causal, r->path, dname, n, h0 + p, &errs[p]) != AL_OK) {
-                            bad = 1;
-                            continue;
+                int64_t stop = np; /* the lowest failing head so far: later heads quit, earlier ones go on */
+                /* Each thread streams one head from first row to last: no barrier per block, so a core busy
+                 * with another program delays only its own head. HDF5 calls are serialised by a lock; the
+                 * inflating, validation and statistics of a block overlap the other threads' reads. */
+#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
+                for (int64_t p = 0; p < np; p++) {
+                    int64_t h = h0 + p;
+                    al_head_id hd = {n, l, h, T, r->causal};
+                    al_error *ep = &errs[p];
+                    ep->status = AL_OK;
+                    for (int64_t row0 = 0; row0 < T; row0 += B) {
+                        int64_t quit;
+#pragma omp atomic read
+                        quit = stop;
+                        if (quit < p) break;
+                        int64_t nr = T - row0 < B ? T - row0 : B;
+                        /* contiguous float32 maps are read with pread, outside HDF5; the rest through it */
+                        float *A = buf + p * B * T; /* [nr, T] */
+                        int pr = al_rec_att_pread(r, n, l, h, row0, nr, T, A);
+                        if (pr < 0) {
+                            al_fail(ep, AL_EIO, r->path, dname, "cannot read rows %lld.. of sample %lld, head %lld (file truncated "
+                                    "while reading?)", (long long)row0, (long long)n, (long long)h);
+                        } else if (pr == 0) {
+                            al_status sp;
+#pragma omp critical(al_hdf5)
+                            sp = al_rec_att_fetch(r, &rd[p], n, l, h, row0, nr, T, A, ep);
+                            if (sp == AL_OK) al_rec_att_finish(r, &rd[p], l, row0, nr, T, A, ep);
                         }
-                        al_head_id hd = {n, l, h0 + p, T, r->causal};
-                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, lda, row0, nr);
+                        if (ep->status == AL_OK)
+                            al_check_map_rows(A, nr, T, T, row0, r->causal, r->path, dname, n, h, ep);
+                        if (ep->status != AL_OK) {
+#pragma omp critical(al_stop)
+                            if (p < stop) stop = p;
+                            break;
+                        }
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, T, row0, nr);
+#pragma omp critical(al_progress)
+                        al_progress_add(&pg, nr);
                     }
-                    if (direct) al_rec_att_release(r, n, l, h0, np, row0, nr);
-                    if (bad) {
-                        for (int64_t p = 0; p < np; p++)
-                            if (errs[p].status != AL_OK) {
-                                *e = errs[p];
-                                st = e->status;
-                                break;
-                            }
-                        break;
-                    }
-                    al_progress_add(&pg, nr * np);
                 }
+                /* the first bad row of the first failing head: the same report for any number of threads */
+                for (int64_t p = 0; p < np && st == AL_OK; p++)
+                    if (errs[p].status != AL_OK) {
+                        *e = errs[p];
+                        st = e->status;
+                    }
                 if (st != AL_OK) break;
                 al_heads_done(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
             }
     }
     al_progress_end(&pg);
+    for (int64_t p = 0; rd && p < P; p++) al_chunk_reader_free(&rd[p]);
+    al_free(rd);
     al_free(buf);
     al_free(ws);
     al_free(errs);

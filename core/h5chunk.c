@@ -121,19 +121,14 @@ static int al_chunk_decode(const al_chunk_plan *pl, const uint8_t *raw, size_t l
     return 0;
 }
 
-al_status al_chunk_read_rows(const al_h5_dset *d, const al_chunk_plan *pl, al_chunk_ws *ws, int64_t n, int64_t h0,
-                             int64_t np, int64_t row0, int64_t nr, int64_t ncols, float *dst, int64_t dst_stride,
-                             const char *fname, al_error *e) {
+al_status al_chunk_fetch(const al_h5_dset *d, const al_chunk_plan *pl, al_chunk_ws *ws, int64_t n, int64_t h0, int64_t np,
+                         int64_t row0, int64_t nr, int64_t ncols, int threads, const char *fname, al_error *e) {
     int64_t cr0 = row0 / pl->crows, cr1 = (row0 + nr - 1) / pl->crows;
     int64_t cc1 = (ncols - 1) / pl->ccols;
-    int64_t per_head = (cr1 - cr0 + 1) * (cc1 + 1), total = np * per_head;
-    int threads = 1;
-#ifdef _OPENMP
-    threads = omp_get_max_threads();
-#endif
+    int64_t total = np * (cr1 - cr0 + 1) * (cc1 + 1);
     if (al_chunk_ws_reserve(ws, total, pl->chunk_bytes, threads) != 0)
         return al_fail(e, AL_ENOMEM, fname, d->path, "out of memory for chunk buffers");
-    /* 1. raw bytes, serially, through HDF5 */
+    ws->n = 0;
     int64_t k = 0;
     for (int64_t p = 0; p < np; p++)
         for (int64_t cr = cr0; cr <= cr1; cr++)
@@ -156,8 +151,39 @@ al_status al_chunk_read_rows(const al_h5_dset *d, const al_chunk_plan *pl, al_ch
                 ws->coord[k][1] = cr;
                 ws->coord[k][2] = cc;
             }
-    /* 2. decode and scatter in parallel: each chunk writes a disjoint part of dst */
+    ws->n = total;
+    return AL_OK;
+}
+
+int al_chunk_decode_range(const al_h5_dset *d, const al_chunk_plan *pl, const al_chunk_ws *ws, int64_t i0, int64_t i1,
+                          int64_t row0, int64_t nr, int64_t ncols, float *dst, int64_t dst_stride, int slot,
+                          struct libdeflate_decompressor *dec) {
+    uint8_t *out = ws->decoded + (size_t)slot * 2 * pl->chunk_bytes, *tmp = out + pl->chunk_bytes;
+    for (int64_t i = i0; i < i1; i++) {
+        if (al_chunk_decode(pl, ws->raw[i], ws->raw_len[i], ws->mask[i], out, tmp, dec) != 0) return -1;
+        int64_t p = ws->coord[i][0], cr = ws->coord[i][1], cc = ws->coord[i][2];
+        int64_t r_lo = cr * pl->crows > row0 ? cr * pl->crows : row0;
+        int64_t r_hi = (cr + 1) * pl->crows < row0 + nr ? (cr + 1) * pl->crows : row0 + nr;
+        int64_t c_lo = cc * pl->ccols, c_hi = (cc + 1) * pl->ccols < ncols ? (cc + 1) * pl->ccols : ncols;
+        for (int64_t r = r_lo; r < r_hi; r++) {
+            const uint8_t *src = out + ((size_t)(r - cr * pl->crows) * (size_t)pl->ccols) * pl->elem;
+            al_convert_to_f32(d->dtype, src, dst + p * dst_stride + (r - row0) * ncols + c_lo, (size_t)(c_hi - c_lo));
+        }
+    }
+    return 0;
+}
+
+al_status al_chunk_read_rows(const al_h5_dset *d, const al_chunk_plan *pl, al_chunk_ws *ws, int64_t n, int64_t h0,
+                             int64_t np, int64_t row0, int64_t nr, int64_t ncols, float *dst, int64_t dst_stride,
+                             const char *fname, al_error *e) {
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    if (al_chunk_fetch(d, pl, ws, n, h0, np, row0, nr, ncols, threads, fname, e) != AL_OK) return e->status;
+    /* decode and scatter in parallel: each chunk writes a disjoint part of dst */
     int failed = 0;
+    int64_t total = ws->n;
 #pragma omp parallel reduction(| : failed)
     {
         int t = 0;
@@ -165,25 +191,24 @@ al_status al_chunk_read_rows(const al_h5_dset *d, const al_chunk_plan *pl, al_ch
         t = omp_get_thread_num();
 #endif
         struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
-        uint8_t *out = ws->decoded + (size_t)t * 2 * pl->chunk_bytes, *tmp = out + pl->chunk_bytes;
         if (!dec) failed = 1;
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t i = 0; i < total; i++) {
-            if (failed || al_chunk_decode(pl, ws->raw[i], ws->raw_len[i], ws->mask[i], out, tmp, dec) != 0) {
-                failed = 1;
-                continue;
-            }
-            int64_t p = ws->coord[i][0], cr = ws->coord[i][1], cc = ws->coord[i][2];
-            int64_t r_lo = cr * pl->crows > row0 ? cr * pl->crows : row0;
-            int64_t r_hi = (cr + 1) * pl->crows < row0 + nr ? (cr + 1) * pl->crows : row0 + nr;
-            int64_t c_lo = cc * pl->ccols, c_hi = (cc + 1) * pl->ccols < ncols ? (cc + 1) * pl->ccols : ncols;
-            for (int64_t r = r_lo; r < r_hi; r++) {
-                const uint8_t *src = out + ((size_t)(r - cr * pl->crows) * (size_t)pl->ccols) * pl->elem;
-                al_convert_to_f32(d->dtype, src, dst + p * dst_stride + (r - row0) * ncols + c_lo, (size_t)(c_hi - c_lo));
-            }
-        }
+        for (int64_t i = 0; i < total; i++)
+            if (failed || al_chunk_decode_range(d, pl, ws, i, i + 1, row0, nr, ncols, dst, dst_stride, t, dec) != 0) failed = 1;
         if (dec) libdeflate_free_decompressor(dec);
     }
     if (failed) return al_fail(e, AL_EFORMAT, fname, d->path, "a chunk does not decompress (corrupt file?)");
     return AL_OK;
+}
+
+int al_chunk_reader_init(al_chunk_reader *rd) {
+    memset(rd, 0, sizeof *rd);
+    rd->dec = libdeflate_alloc_decompressor();
+    return rd->dec ? 0 : -1;
+}
+
+void al_chunk_reader_free(al_chunk_reader *rd) {
+    al_chunk_ws_free(&rd->ws);
+    if (rd->dec) libdeflate_free_decompressor(rd->dec);
+    rd->dec = NULL;
 }

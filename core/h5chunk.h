@@ -41,6 +41,25 @@ al_status al_chunk_read_rows(const al_h5_dset *d, const al_chunk_plan *pl, al_ch
                              const char *fname, al_error *e);
 void al_chunk_ws_free(al_chunk_ws *ws);
 
+/* The two halves of al_chunk_read_rows, for callers that run their own threads. _fetch asks HDF5 for the raw
+ * chunks of the rows into ws (one thread at a time: HDF5 is not thread-safe) with decode room for `threads`
+ * slots; _decode_range undoes the filters of fetched chunks [i0, i1) (0 <= i1 <= ws->n) into dst using slot
+ * `slot` and its own decompressor, safe in parallel for disjoint ranges. Returns 0, or -1 for a corrupt chunk. */
+struct libdeflate_decompressor;
+al_status al_chunk_fetch(const al_h5_dset *d, const al_chunk_plan *pl, al_chunk_ws *ws, int64_t n, int64_t h0, int64_t np,
+                         int64_t row0, int64_t nr, int64_t ncols, int threads, const char *fname, al_error *e);
+int al_chunk_decode_range(const al_h5_dset *d, const al_chunk_plan *pl, const al_chunk_ws *ws, int64_t i0, int64_t i1,
+                          int64_t row0, int64_t nr, int64_t ncols, float *dst, int64_t dst_stride, int slot,
+                          struct libdeflate_decompressor *dec);
+
+/* One thread's reader: its own chunk buffers and inflater, so that it decodes while another thread is in HDF5. */
+typedef struct {
+    al_chunk_ws ws;
+    struct libdeflate_decompressor *dec;
+} al_chunk_reader;
+int al_chunk_reader_init(al_chunk_reader *rd); /* 0, or -1 out of memory */
+void al_chunk_reader_free(al_chunk_reader *rd);
+
 /* Byte unshuffle of HDF5's shuffle filter: n bytes of elements of size es. Exposed for tests. */
 void al_unshuffle(const uint8_t *in, uint8_t *out, size_t n, size_t es);
 

@@ -2,11 +2,11 @@
  * against sane limits) before anything is allocated from it, so a lying attribute cannot exhaust memory. */
 #include "recording.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,14 +100,14 @@ static al_status al_rec_open_group(al_rec *r, al_rec_tensor which, int64_t nl, a
     return AL_OK;
 }
 
-/* Maps the file when float32 maps are stored contiguously, so analyses read them straight from the page
- * cache without a copy. Each dataset's extent is checked against the file size: a truncated file falls back
- * to HDF5's reads (and their errors) instead of faulting. */
-static void al_rec_map_contiguous(al_rec *r) {
+/* Where float32 maps are stored contiguously, analyses read their rows with pread from any thread, outside
+ * HDF5's global lock and without its per-call overhead. Each dataset's extent is checked against the file
+ * size: a truncated file falls back to HDF5's reads (and their errors). ATTNLAB_NO_PREAD=1 forces HDF5. */
+static void al_rec_find_contiguous(al_rec *r) {
     r->att_offset = al_malloc((size_t)r->L, sizeof *r->att_offset);
-    if (!r->att_offset || getenv("ATTNLAB_NO_MMAP")) return;
+    if (!r->att_offset || getenv("ATTNLAB_NO_PREAD")) return;
     struct stat st;
-    int fd = open(r->path, O_RDONLY);
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     int any = 0;
     if (fstat(fd, &st) == 0)
@@ -115,38 +115,38 @@ static void al_rec_map_contiguous(al_rec *r) {
             const al_h5_dset *d = &r->dsets[AL_T_ATT][l];
             haddr_t off = d->chunked || d->dtype != AL_DT_F32 ? HADDR_UNDEF : H5Dget_offset(d->id);
             uint64_t bytes = (uint64_t)d->dims[0] * (uint64_t)d->dims[1] * (uint64_t)d->dims[2] * (uint64_t)d->dims[3] * 4;
-            int ok = off != HADDR_UNDEF && off % 4 == 0 && (uint64_t)off + bytes <= (uint64_t)st.st_size;
+            int ok = off != HADDR_UNDEF && (uint64_t)off + bytes <= (uint64_t)st.st_size;
             r->att_offset[l] = ok ? (int64_t)off : -1;
             any |= ok;
         }
     if (any) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (m != MAP_FAILED) {
-            r->map = m;
-            r->map_len = (size_t)st.st_size;
-            madvise(m, r->map_len, MADV_SEQUENTIAL);
-        }
+        r->fd = fd;
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    } else {
+        close(fd);
     }
-    close(fd);
 }
 
-const float *al_rec_att_direct(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows) {
-    if (!r->map || r->att_offset[l] < 0) return NULL;
+/* Reads len bytes at off in full (pread may return less). */
+static int al_pread_full(int fd, void *dst, size_t len, off_t off) {
+    for (size_t got = 0; got < len;) {
+        ssize_t k = pread(fd, (char *)dst + got, len - got, off + (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+int al_rec_att_pread(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows, int64_t ncols,
+                     float *dst) {
+    if (r->fd < 0 || r->att_offset[l] < 0) return 0;
     int64_t T = r->T;
-    (void)nrows;
-    return (const float *)(r->map + r->att_offset[l]) + ((n * r->H + h) * T + row0) * T;
-}
-
-void al_rec_att_release(const al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows) {
-    if (!r->map || r->att_offset[l] < 0) return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    for (int64_t p = 0; p < np; p++) {
-        uintptr_t a = (uintptr_t)al_rec_att_direct(r, n, l, h0 + p, row0, nrows);
-        uintptr_t b = a + (uintptr_t)(nrows * r->T) * 4;
-        a = (a + page - 1) / page * page;
-        b = b / page * page;
-        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-    }
+    off_t off = (off_t)(r->att_offset[l] + (((n * r->H + h) * T + row0) * T) * 4);
+    if (ncols == T) return al_pread_full(r->fd, dst, (size_t)(nrows * T) * 4, off) ? -1 : 1;
+    for (int64_t i = 0; i < nrows; i++) /* the first ncols keys of each row */
+        if (al_pread_full(r->fd, dst + i * ncols, (size_t)ncols * 4, off + (off_t)(i * T * 4))) return -1;
+    return 1;
 }
 
 static int al_group_present(al_rec *r, al_rec_tensor which) { return al_h5_exists(r->file, al_tensor_group[which]); }
@@ -206,7 +206,7 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
         if (!r->att_plan) return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory");
         for (int64_t l = 0; l < r->L; l++)
             if (r->dsets[AL_T_ATT][l].compressed) al_chunk_plan_init(&r->dsets[AL_T_ATT][l], &r->att_plan[l]);
-        al_rec_map_contiguous(r);
+        al_rec_find_contiguous(r);
         const int64_t *d = r->dsets[AL_T_ATT][0].dims;
         if (d[1] != r->H)
             return al_fail(e, AL_ESHAPE, r->path, "attention/L000", "%lld heads, but n_heads = %lld", (long long)d[1],
@@ -342,6 +342,7 @@ al_status al_rec_open(const char *path, al_rec **out, al_error *e) {
     al_rec *r = al_calloc(1, sizeof *r);
     if (!r) return al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
     r->file = -1;
+    r->fd = -1;
     r->npy.fd = -1;
     snprintf(r->path, sizeof r->path, "%s", path);
     size_t pl = strlen(path);
@@ -380,7 +381,7 @@ void al_rec_close(al_rec *r) {
     al_free(r->scratch);
     al_free(r->att_plan);
     al_free(r->att_offset);
-    if (r->map) munmap((void *)r->map, r->map_len);
+    if (r->fd >= 0) close(r->fd);
     al_chunk_ws_free(&r->chunk_ws);
     al_free(r);
 }
@@ -435,6 +436,24 @@ al_status al_rec_read_att_heads(al_rec *r, int64_t n, int64_t l, int64_t h0, int
                                   dst, stride, r->path, e);
     for (int64_t p = 0; p < np; p++)
         if (al_rec_read_att(r, n, l, h0 + p, row0, nrows, ncols, dst + p * stride, e) != AL_OK) return e->status;
+    return AL_OK;
+}
+
+al_status al_rec_att_fetch(al_rec *r, al_chunk_reader *rd, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows,
+                           int64_t ncols, float *dst, al_error *e) {
+    if (r->kind == AL_REC_HDF5 && r->att_plan && r->att_plan[l].ok)
+        return al_chunk_fetch(&r->dsets[AL_T_ATT][l], &r->att_plan[l], &rd->ws, n, h, 1, row0, nrows, ncols, 1, r->path, e);
+    rd->ws.n = 0;
+    return al_rec_read_att(r, n, l, h, row0, nrows, ncols, dst, e);
+}
+
+al_status al_rec_att_finish(const al_rec *r, al_chunk_reader *rd, int64_t l, int64_t row0, int64_t nrows, int64_t ncols,
+                            float *dst, al_error *e) {
+    if (rd->ws.n == 0) return AL_OK;
+    const al_h5_dset *d = &r->dsets[AL_T_ATT][l];
+    if (al_chunk_decode_range(d, &r->att_plan[l], &rd->ws, 0, rd->ws.n, row0, nrows, ncols, dst, 0, 0, rd->dec) != 0)
+        return al_fail(e, AL_EFORMAT, r->path, d->path, "a chunk does not decompress (corrupt file?)");
+    rd->ws.n = 0;
     return AL_OK;
 }
 

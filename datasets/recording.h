@@ -42,8 +42,7 @@ typedef struct {
     size_t scratch_bytes;
     al_chunk_plan *att_plan; /* [L] direct chunk reading of compressed maps */
     al_chunk_ws chunk_ws;
-    const unsigned char *map; /* the whole file mapped read-only, for contiguous float32 maps */
-    size_t map_len;
+    int fd; /* the file open for pread of contiguous float32 maps, or -1 */
     int64_t *att_offset;      /* [L] file offset of each contiguous float32 map dataset, or -1 */
 } al_rec;
 
@@ -58,13 +57,20 @@ al_status al_rec_read_att(al_rec *r, int64_t n, int64_t l, int64_t h, int64_t ro
  * chunked maps are decompressed in parallel (OpenMP), the rest read head by head. */
 al_status al_rec_read_att_heads(al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows,
                                 int64_t ncols, float *dst, int64_t stride, al_error *e);
-/* Zero-copy access to rows [row0, row0+nrows) of the map of (n, l, h) when it is stored contiguously as
- * float32 (the file is mapped): returns a pointer to row row0 (row stride r->T), or NULL when not possible. */
-const float *al_rec_att_direct(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows);
+/* Block reading from several threads: al_rec_att_fetch does everything that touches HDF5 and must run under the
+ * caller's lock (one thread at a time); al_rec_att_finish inflates what was fetched into dst ([nrows, ncols])
+ * and may run in parallel, each thread with its own reader. Same result as al_rec_read_att. */
+al_status al_rec_att_fetch(al_rec *r, al_chunk_reader *rd, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows,
+                           int64_t ncols, float *dst, al_error *e);
+al_status al_rec_att_finish(const al_rec *r, al_chunk_reader *rd, int64_t l, int64_t row0, int64_t nrows, int64_t ncols,
+                            float *dst, al_error *e);
 
-/* Drops the mapped pages of rows [row0, row0+nrows) of heads h0..h0+np-1 from this process (the page cache
- * keeps them), so resident memory stays within the budget however large the file. */
-void al_rec_att_release(const al_rec *r, int64_t n, int64_t l, int64_t h0, int64_t np, int64_t row0, int64_t nrows);
+/* Reads rows [row0, row0+nrows) x keys [0, ncols) of the map of (n, l, h) into dst ([nrows, ncols]) straight
+ * from the file with pread when they are stored
+ * contiguously as float32: thread-safe, no HDF5. Returns 1 when done, 0 when not possible, -1 on a read error
+ * (the file shrank under us). */
+int al_rec_att_pread(const al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows, int64_t ncols,
+                     float *dst);
 
 /* Rows of one chunk of layer l's maps when they are read chunk by chunk (blocks should be multiples), else 0. */
 int64_t al_rec_chunk_rows(const al_rec *r, int64_t l);

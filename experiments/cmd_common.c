@@ -9,6 +9,9 @@
 
 #ifdef AL_HAVE_OPENBLAS
 void openblas_set_num_threads(int);
+/* OpenBLAS's pthreads build starts its workers when it loads, and they spin on sched_yield for about 0.1 s
+ * waiting for work: on two cores that steals one from the OpenMP threads. Weak: absent in other builds. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 #endif
 
 int al_cmd_finish(al_status st, const al_error *e) {
@@ -43,6 +46,7 @@ void al_cmd_threads(const al_common *c) {
 #ifdef AL_HAVE_OPENBLAS
     /* BLAS calls are made from one thread or from inside OpenMP regions: one BLAS thread avoids oversubscription */
     openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
 #endif
     (void)c;
 }
