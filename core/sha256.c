@@ -1,5 +1,5 @@
 /* SHA-256 written from the FIPS 180-4 description; checked in tests against the standard test vectors.
- * Used only for fingerprints, so clarity is preferred over speed. */
+ * The portable block function is written for clarity; core/sha256_ni.c has the fast one. */
 #include "sha256.h"
 
 #include <stdio.h>
@@ -17,7 +17,10 @@ static const uint32_t al_k256[64] = {
 
 #define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void al_sha256_block(al_sha256 *s, const uint8_t *p) {
+static int al_force_portable;
+void al_sha256_portable(int on) { al_force_portable = on; }
+
+static void al_sha256_block_c(al_sha256 *s, const uint8_t *p) {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
@@ -49,6 +52,11 @@ static void al_sha256_block(al_sha256 *s, const uint8_t *p) {
     s->h[7] += h;
 }
 
+static void al_sha256_block(al_sha256 *s, const uint8_t *p) {
+    if (!al_force_portable && al_sha256_ni_available()) al_sha256_blocks_ni(s->h, p, 1);
+    else al_sha256_block_c(s, p);
+}
+
 void al_sha256_init(al_sha256 *s) {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -62,9 +70,12 @@ void al_sha256_update(al_sha256 *s, const void *data, size_t n) {
     s->len += n;
     while (n > 0) {
         if (s->nbuf == 0 && n >= 64) {
-            al_sha256_block(s, p);
-            p += 64;
-            n -= 64;
+            size_t nb = n / 64;
+            if (!al_force_portable && al_sha256_ni_available()) al_sha256_blocks_ni(s->h, p, nb);
+            else
+                for (size_t b = 0; b < nb; b++) al_sha256_block_c(s, p + 64 * b);
+            p += 64 * nb;
+            n -= 64 * nb;
             continue;
         }
         size_t take = 64 - s->nbuf < n ? 64 - s->nbuf : n;

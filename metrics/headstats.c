@@ -70,6 +70,34 @@ void al_headstats_rows_ref(const float *A, int64_t nrows, int64_t lda, int64_t r
     }
 }
 
+/* Sum of a[j] * (w0 + dw (j - j0)) over [j0, j1), and with w0 = 1, dw = 0 the plain sum. Eight explicit double
+ * lanes vectorise without reassociating (one accumulator is a serial chain of adds; int64 to double has no
+ * AVX2 instruction, so the weights are doubles stepped exactly), and every clone sums in the same order. */
+static inline double al_wsum(const float *restrict a, int64_t j0, int64_t j1, double w0, double dw) {
+    double acc[8] = {0}, w[8];
+    for (int k = 0; k < 8; k++) w[k] = w0 + dw * k;
+    int64_t j = j0;
+    for (; j1 - j >= 8; j += 8)
+        for (int k = 0; k < 8; k++) {
+            acc[k] += (double)a[j + k] * w[k];
+            w[k] += 8 * dw;
+        }
+    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < j1; j++) s += (double)a[j] * (w0 + dw * (double)(j - j0));
+    return s;
+}
+
+/* Sum of a[j] over the members of a token class in [0, n), in the same fixed lanes. */
+static inline double al_msum(const float *restrict a, const uint8_t *restrict mem, int64_t n) {
+    double acc[8] = {0};
+    int64_t j = 0;
+    for (; n - j >= 8; j += 8)
+        for (int k = 0; k < 8; k++) acc[k] += mem[j + k] ? (double)a[j + k] : 0.0;
+    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < n; j++) s += mem[j] ? (double)a[j] : 0.0;
+    return s;
+}
+
 AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, int64_t lda, int64_t row0, const al_rowstat_cfg *c,
                        double *restrict acc) {
     int64_t T = c->T;
@@ -90,24 +118,12 @@ AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, 
         if (i >= 1) acc[AL_HS_PREV] += (double)a[i - 1];
         if (!c->causal && i + 1 < T) acc[AL_HS_NEXT] += (double)a[i + 1];
         /* distance without |.|: keys before i, then keys after i (non-causal only) */
-        double d = 0;
         int64_t lo = i < vis ? i : vis;
-#pragma omp simd reduction(+ : d)
-        for (int64_t j = 0; j < lo; j++) d += (double)a[j] * (double)(i - j);
-#pragma omp simd reduction(+ : d)
-        for (int64_t j = i + 1; j < vis; j++) d += (double)a[j] * (double)(j - i);
+        double d = al_wsum(a, 0, lo, (double)i, -1.0);
+        if (i + 1 < vis) d += al_wsum(a, i + 1, vis, 1.0, 1.0);
         acc[AL_HS_DISTANCE] += d;
-        double m = 0;
         int64_t hi = i - c->recent < vis - 1 ? i - c->recent : vis - 1;
-#pragma omp simd reduction(+ : m)
-        for (int64_t j = c->sink_tokens; j <= hi; j++) m += (double)a[j];
-        acc[AL_HS_DISTANT] += m;
-        for (int64_t k = 0; k < c->nclass; k++) {
-            const uint8_t *mem = c->classes + k * T;
-            double s = 0;
-#pragma omp simd reduction(+ : s)
-            for (int64_t j = 0; j < vis; j++) s += mem[j] ? (double)a[j] : 0.0;
-            acc[AL_HS_COUNT + k] += s;
-        }
+        if (hi >= c->sink_tokens) acc[AL_HS_DISTANT] += al_wsum(a, c->sink_tokens, hi + 1, 1.0, 0.0);
+        for (int64_t k = 0; k < c->nclass; k++) acc[AL_HS_COUNT + k] += al_msum(a, c->classes + k * T, vis);
     }
 }
