@@ -8,6 +8,7 @@
 #include "../core/alloc.h"
 #include "../core/progress.h"
 #include "../metrics/cuda/al_cuda.h"
+#include "../datasets/validate.h"
 #include "../metrics/headstats.h"
 #include "stream.h"
 #include "stream_cuda.h"
@@ -47,7 +48,12 @@ al_status al_cuda_fold_rows(const double *rt, int64_t row0, int64_t nr, int64_t 
         if (q[AL_CQ_BAD] > 0)
             return al_fail(e, AL_EVALUE, file, dset, "non-finite or out-of-range value in row %lld of sample %lld, head %lld",
                            (long long)i, (long long)n, (long long)h);
-        if (fabs(q[AL_CQ_SUM] - 1.0) > 1e-2)
+        if (causal && q[AL_CQ_FUT] > AL_ROWSUM_TOL) /* the CPU engine's check and words */
+            return al_fail(e, AL_EVALUE, file, dset,
+                           "row %lld of sample %lld, head %lld puts %.6g of its attention on later keys; a causal map puts "
+                           "none there (if the map is bidirectional, the recording's causal attribute should be 0)",
+                           (long long)i, (long long)n, (long long)h, q[AL_CQ_FUT]);
+        if (fabs(q[AL_CQ_SUM] - 1.0) > AL_ROWSUM_TOL)
             return al_fail(e, AL_EVALUE, file, dset, "row %lld of sample %lld, head %lld sums to %.6g, not 1", (long long)i,
                            (long long)n, (long long)h, q[AL_CQ_SUM]);
         hs[AL_HS_ENTROPY] += q[AL_CQ_ENT];

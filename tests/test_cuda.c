@@ -96,6 +96,30 @@ Test(cuda, mapstats_matches_cpu_reference) {
             }
 }
 
+/* The GPU reads a causal map's masked keys as the CPU engine does: mass or a NaN there is refused. */
+Test(cuda, mapstats_refuses_mass_on_later_keys) {
+    need_gpu();
+    const int64_t T = 300;
+    al_rng g;
+    al_rng_seed(&g, 99, 1);
+    float *A = malloc(sizeof(float) * (size_t)(T * T));
+    double *col = calloc((size_t)T, sizeof(double)), *rt = malloc(sizeof(double) * (size_t)(T * AL_CQ));
+    al_cu_mapcfg cfg = {T, 1, 4, 16, 0};
+    for (int kind = 0; kind < 2; kind++) {
+        random_map(&g, T, 1, A);
+        A[4 * T + 250] = kind == 0 ? 0.5f : NAN; /* row 4, key 250: masked */
+        double hs[AL_HS_COUNT] = {0};
+        al_error e;
+        al_error_clear(&e);
+        cr_assert_eq(al_cu_mapstats(A, AL_CU_F32, T, T, 0, &cfg, col, rt), 0, "%s", al_cuda_last_error());
+        cr_assert_eq(al_cuda_fold_rows(rt, 0, T, T, 1, 0, hs, "t", "d", 0, 0, &e), AL_EVALUE);
+        cr_assert(strstr(e.msg, kind == 0 ? "later keys" : "non-finite") && strstr(e.msg, "row 4"), "%s", e.msg);
+    }
+    free(A);
+    free(col);
+    free(rt);
+}
+
 Test(cuda, qkstats_matches_cpu_reference) {
     need_gpu();
     static const int64_t Ts[] = {64, 100, 333, 1000}, Ds[] = {16, 64, 128};

@@ -14,7 +14,7 @@ extern "C" {
 /* Element types as stored: float32, float16, bfloat16 (same numbering as al_dtype's first three). */
 enum { AL_CU_F32 = 0, AL_CU_F16 = 1, AL_CU_BF16 = 2 };
 
-/* Per-row totals the map kernel returns, [nrows, AL_CQ] doubles (sums over the row's visible keys). */
+/* Per-row totals the map kernel returns, [nrows, AL_CQ] doubles (sums over the row's visible keys but FUT). */
 enum {
     AL_CQ_ENT,     /* -sum a ln a */
     AL_CQ_CLARK,   /* -sum a' ln a' over visible keys, a' = 0.9999 a + 1e-4 / T (masked keys added on the host) */
@@ -26,6 +26,7 @@ enum {
     AL_CQ_DISTANT, /* sum a[j], s <= j <= i - r */
     AL_CQ_SUM,     /* sum a[j] (validation: rows sum to 1) */
     AL_CQ_BAD,     /* count of entries outside [-1e-3, 1.001] or not finite (validation) */
+    AL_CQ_FUT,     /* sum a[j] over a causal row's masked keys j > i (validation: none there) */
     AL_CQ
 };
 

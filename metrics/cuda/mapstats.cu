@@ -56,8 +56,8 @@ __device__ __forceinline__ float al_warp_sum8(float v[8], int lane) {
 
 /* the reduced row sums, in the order of al_warp_sum8; single entries (first, self, prev, next) are stored by
  * the thread that holds them, without a reduction */
-enum { R8_ENT, R8_CLARK, R8_DIST, R8_DISTANT, R8_SUM, R8_BAD, R8_N = 8 };
-static __device__ const int al_r8_slot[R8_N] = {AL_CQ_ENT, AL_CQ_CLARK, AL_CQ_DIST, AL_CQ_DISTANT, AL_CQ_SUM, AL_CQ_BAD, -1, -1};
+enum { R8_ENT, R8_CLARK, R8_DIST, R8_DISTANT, R8_SUM, R8_BAD, R8_FUT, R8_N = 8 };
+static __device__ const int al_r8_slot[R8_N] = {AL_CQ_ENT, AL_CQ_CLARK, AL_CQ_DIST, AL_CQ_DISTANT, AL_CQ_SUM, AL_CQ_BAD, AL_CQ_FUT, -1};
 
 /* grid (stripes, row tiles, heads); thread t owns columns stripe * MS_STRIPE + v * MS_THREADS + t, v < MS_PER,
  * so each load instruction of a warp reads 128 contiguous bytes of a row. Head z's rows start at A + z * hstride. */
@@ -81,15 +81,8 @@ __global__ void __launch_bounds__(MS_THREADS) al_mapstats_kernel(const E *__rest
     for (int v = 0; v < MS_PER; v++) col[v] = 0.f;
     const int r_end = (tile + 1) * MS_ROWS < nrows ? (tile + 1) * MS_ROWS : (int)nrows;
     const int rows_here = r_end - tile * MS_ROWS;
-    if (cfg.causal && stripe * MS_STRIPE > (int)row0 + r_end - 1) { /* every key of the stripe is masked */
-        for (int t = tid; t < rows_here * AL_CQ; t += MS_THREADS)
-            rowpart[((int64_t)(tile * MS_ROWS + t / AL_CQ) * nstripes + stripe) * AL_CQ + t % AL_CQ] = 0.0;
-        for (int v = 0; v < MS_PER; v++) {
-            const int j = stripe * MS_STRIPE + v * MS_THREADS + tid;
-            if (j < T) colpart[(int64_t)tile * T + j] = 0.f;
-        }
-        return;
-    }
+    /* A causal map's masked keys are read too, as the CPU engine does: mass or bad values there mean the map
+     * is not what the recording says it is. Their cost is the load alone: the row reductions run anyway. */
     float fj[MS_PER];
 #pragma unroll
     for (int v = 0; v < MS_PER; v++) fj[v] = (float)(stripe * MS_STRIPE + v * MS_THREADS + tid);
@@ -105,7 +98,7 @@ __global__ void __launch_bounds__(MS_THREADS) al_mapstats_kernel(const E *__rest
 #pragma unroll
         for (int v = 0; v < MS_PER; v++) {
             const int j = stripe * MS_STRIPE + v * MS_THREADS + tid;
-            const float x = (ahead < rows_here && j < vis) ? al_ld(a + j) : 0.f;
+            const float x = (ahead < rows_here && j < T) ? al_ld(a + j) : 0.f;
             if (ahead == 0) xa[v] = x;
             else xb[v] = x;
         }
@@ -122,12 +115,11 @@ __global__ void __launch_bounds__(MS_THREADS) al_mapstats_kernel(const E *__rest
             xa[v] = xb[v];
         }
         if (rr + 2 < rows_here) {
-            const int vis2 = cfg.causal ? (i + 3 < T ? i + 3 : T) : T;
             const E *a2 = A + (int64_t)(r + 2) * lda;
 #pragma unroll
             for (int v = 0; v < MS_PER; v++) {
                 const int j = stripe * MS_STRIPE + v * MS_THREADS + tid;
-                xb[v] = j < vis2 ? al_ld(a2 + j) : 0.f;
+                xb[v] = j < T ? al_ld(a2 + j) : 0.f;
             }
         }
         const E *a = A + (int64_t)r * lda;
@@ -136,8 +128,11 @@ __global__ void __launch_bounds__(MS_THREADS) al_mapstats_kernel(const E *__rest
 #pragma unroll
         for (int v = 0; v < MS_PER; v++) {
             const int j = stripe * MS_STRIPE + v * MS_THREADS + tid;
-            if (j < vis) {
-                const float x = xc[v];
+            const float x = xc[v];
+            q[R8_BAD] += fabsf(x - 0.5f) <= 0.501f ? 0.f : 1.f; /* outside [-1e-3, 1.001], or NaN */
+            if (j >= vis) {
+                q[R8_FUT] += x; /* j >= T loaded 0 */
+            } else {
                 col[v] += x;
                 /* x log2 x, with 0 log 0 = 0 through the clamp; the factor -ln 2 is applied once per row */
                 const float xp = fmaxf(x, 0.f); /* negative rounding noise counts as 0, as on the CPU */
@@ -149,7 +144,6 @@ __global__ void __launch_bounds__(MS_THREADS) al_mapstats_kernel(const E *__rest
                 q[R8_DIST] += x * fabsf(fi - fj[v]);
                 q[R8_DISTANT] += (j >= (int)cfg.sink_tokens && j <= far_hi) ? x : 0.f;
                 q[R8_SUM] += x;
-                q[R8_BAD] += fabsf(x - 0.5f) <= 0.501f ? 0.f : 1.f; /* outside [-1e-3, 1.001], or NaN */
             }
         }
         const float tot = al_warp_sum8(q, lane);

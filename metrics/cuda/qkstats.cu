@@ -170,6 +170,41 @@ __global__ void __launch_bounds__(QK_THREADS) al_qk_rows_kernel(const E *__restr
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const int i = ir[h];
+            /* the common case, taken by almost every tile of a long row: every key visible and before i - 1, none
+             * on the edge of the distant window, not the first tile. It runs without masks or selects; the
+             * general path below is about twice the instructions per key. */
+            const bool all_far = k0 >= S && k0 + QK_TILE - 1 <= i - R, none_far = k0 + QK_TILE - 1 < S || k0 > i - R;
+            if (full && k0 > 0 && k0 + QK_TILE < i && (all_far || none_far)) {
+                /* raw products c: the scale goes into the max once and into the FMAs that need it */
+                float cmax = -INFINITY;
+#pragma unroll
+                for (int x = 0; x < 16; x++) cmax = fmaxf(cmax, c[x >> 1][2 * h + (x & 1)]);
+                cmax = fmaxf(cmax, __shfl_xor_sync(0xffffffffu, cmax, 1));
+                cmax = fmaxf(cmax, __shfl_xor_sync(0xffffffffu, cmax, 2));
+                const float mn = fmaxf(m[h], cmax * sc); /* m[h] is finite: the earlier tiles held visible keys */
+                const float alpha = __expf(m[h] - mn), delta = mn - m[h];
+                es[h] = alpha * (es[h] - delta * l[h]);
+                l[h] *= alpha;
+                dist[h] *= alpha;
+                far[h] *= alpha;
+                float tl = 0, tes = 0, td = 0;
+                const float fi = (float)(i - k0 - 2 * t), m2 = mn * 1.4426950408889634f;
+                const float sc2 = sc * 1.4426950408889634f;
+#pragma unroll
+                for (int x = 0; x < 16; x++) {
+                    const float cx = c[x >> 1][2 * h + (x & 1)];
+                    const float e = al_ex2(fmaf(cx, sc2, -m2));
+                    tl += e;
+                    tes += e * fmaf(cx, sc, -mn);
+                    td += e * (fi - (float)((x >> 1) * 8 + (x & 1))); /* i - j > 0 here */
+                }
+                l[h] += tl;
+                es[h] += tes;
+                dist[h] += td;
+                far[h] += all_far ? tl : 0.f;
+                m[h] = mn;
+                continue;
+            }
             float s[16], tmax = -INFINITY;
 #pragma unroll
             for (int x = 0; x < 16; x++) {
@@ -198,7 +233,6 @@ __global__ void __launch_bounds__(QK_THREADS) al_qk_rows_kernel(const E *__restr
             l[h] *= alpha;
             dist[h] *= alpha;
             far[h] *= alpha;
-            const bool all_far = k0 >= S && k0 + QK_TILE - 1 <= i - R, none_far = k0 + QK_TILE - 1 < S || k0 > i - R;
             float tl = 0, tes = 0, td = 0, tf = 0;
             const float fi = (float)(i - k0 - 2 * t), m2 = mn * 1.4426950408889634f;
 #pragma unroll
@@ -262,7 +296,7 @@ __global__ void __launch_bounds__(QK_THREADS) al_qk_cols_kernel(const E *__restr
     colsum += (int64_t)blockIdx.y * cfg.T;
     const int D = (int)cfg.D, ld = D + al_tile_stride<E>::pad, T = (int)cfg.T;
     E *ks = (E *)smem_raw, *qb0 = ks + QK_WTILE * ld, *qb1 = qb0 + QK_TILE * ld;
-    float *mrow = (float *)(qb1 + QK_TILE * ld), *linv = mrow + 2 * QK_TILE; /* [2][64] each */
+    float *mlg = (float *)(qb1 + QK_TILE * ld); /* [2][64]: m_i log2 e + log2 l_i of the query tiles */
     const int ntiles = (T + QK_TILE - 1) / QK_TILE;
     const int kt = (int)blockIdx.x, k0 = kt * QK_WTILE;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
@@ -276,10 +310,13 @@ __global__ void __launch_bounds__(QK_THREADS) al_qk_cols_kernel(const E *__restr
     for (int qt = qt0; qt < ntiles; qt++) {
         const int q0 = qt * QK_TILE, b = qt & 1;
         if (qt + 1 < ntiles) al_load_tile(b ? qb0 : qb1, Q, q0 + QK_TILE, T, D, ld);
+        /* p = exp(s - m) / l = exp2(s log2 e - (m log2 e + log2 l)): one FMA and one MUFU per key; log2 l in
+         * float moves p by at most 17 ulp of the exponent, about 1e-6 relative */
         for (int x = threadIdx.x; x < QK_TILE; x += QK_THREADS) {
             const int i = q0 + x;
-            mrow[b * QK_TILE + x] = i < T ? rows[(int64_t)i * AL_QQ + AL_QQ_M] * 1.4426950408889634f : 0.f;
-            linv[b * QK_TILE + x] = i < T ? 1.f / rows[(int64_t)i * AL_QQ + AL_QQ_L] : 0.f;
+            mlg[b * QK_TILE + x] = i < T ? rows[(int64_t)i * AL_QQ + AL_QQ_M] * 1.4426950408889634f +
+                                               __log2f(rows[(int64_t)i * AL_QQ + AL_QQ_L])
+                                         : 0.f;
         }
         al_wait_tiles(qt + 1 < ntiles);
         __syncthreads();
@@ -288,15 +325,23 @@ __global__ void __launch_bounds__(QK_THREADS) al_qk_cols_kernel(const E *__restr
         for (int nt = 0; nt < 8; nt++) c[nt][0] = c[nt][1] = c[nt][2] = c[nt][3] = 0.f;
         al_warp_gemm<E>(ks, warp * 16, b ? qb1 : qb0, D, ld, cfg.fast, c);
         const bool full = (cfg.causal ? q0 > k0 + warp * 16 + 15 : true) && q0 + QK_TILE <= T && k0 + QK_WTILE <= T;
+        float mq[16];
+#pragma unroll
+        for (int x = 0; x < 16; x++) mq[x] = mlg[b * QK_TILE + (x >> 1) * 8 + 2 * t + (x & 1)];
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const int j = jr[h];
             float part = 0.f;
+            if (full) { /* every query of the tile sees this warp's keys: no masks */
 #pragma unroll
-            for (int x = 0; x < 16; x++) {
-                const int qi = (x >> 1) * 8 + 2 * t + (x & 1), i = q0 + qi;
-                const float p = al_ex2(fmaf(c[x >> 1][2 * h + (x & 1)], sc2, -mrow[b * QK_TILE + qi])) * linv[b * QK_TILE + qi];
-                part += (full || (i < T && j < T && (!cfg.causal || j <= i))) ? p : 0.f;
+                for (int x = 0; x < 16; x++) part += al_ex2(fmaf(c[x >> 1][2 * h + (x & 1)], sc2, -mq[x]));
+            } else {
+#pragma unroll
+                for (int x = 0; x < 16; x++) {
+                    const int i = q0 + (x >> 1) * 8 + 2 * t + (x & 1);
+                    const float p = al_ex2(fmaf(c[x >> 1][2 * h + (x & 1)], sc2, -mq[x]));
+                    part += (i < T && j < T && (!cfg.causal || j <= i)) ? p : 0.f;
+                }
             }
             acc[h] += (double)part;
         }
@@ -315,7 +360,7 @@ template <typename E>
 static cudaError_t al_qk_launch(const void *q, const void *k, int heads, const al_cu_qkcfg *cfg, float *rows,
                                 double *colsum, cudaStream_t st) {
     const int ld = (int)cfg->D + al_tile_stride<E>::pad;
-    size_t sm1 = (size_t)(QK_WTILE + 2 * QK_TILE) * ld * sizeof(E), sm2 = sm1 + 4 * QK_TILE * sizeof(float);
+    size_t sm1 = (size_t)(QK_WTILE + 2 * QK_TILE) * ld * sizeof(E), sm2 = sm1 + 2 * QK_TILE * sizeof(float);
     unsigned nt = (unsigned)((cfg->T + QK_WTILE - 1) / QK_WTILE);
     cudaFuncSetAttribute(al_qk_rows_kernel<E>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm1);
     cudaFuncSetAttribute(al_qk_cols_kernel<E>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm2);
