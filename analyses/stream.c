@@ -185,7 +185,9 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     if (cr > 0) B = B >= cr ? B / cr * cr : (al_stream_rows(T, P, c->mem, eb) >= cr ? cr : B);
     size_t ws_head = 0;
     for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
-    float *buf = al_malloc((size_t)(P * B * T), sizeof(float)); /* [P, B, T] */
+    /* each head's block starts on a page: pread copies into it at full speed */
+    int64_t Bp = (B * T * 4 + 4095) / 4096 * 1024; /* floats per head slot */
+    float *buf = al_malloc_pages((size_t)(P * Bp), sizeof(float)); /* [P, Bp >= B * T] */
     unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
     al_error *errs = al_calloc((size_t)P, sizeof(al_error)); /* [P] per-head errors */
     al_chunk_reader *rd = al_calloc((size_t)P, sizeof(al_chunk_reader)); /* [P] one reader per thread */
@@ -221,7 +223,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         if (quit < p) break;
                         int64_t nr = T - row0 < B ? T - row0 : B;
                         /* contiguous float32 maps are read with pread, outside HDF5; the rest through it */
-                        float *A = buf + p * B * T; /* [nr, T] */
+                        float *A = buf + p * Bp; /* [nr, T] */
                         int pr = al_rec_att_pread(r, n, l, h, row0, nr, T, A);
                         if (pr < 0) {
                             al_fail(ep, AL_EIO, r->path, dname, "cannot read rows %lld.. of sample %lld, head %lld (file truncated "

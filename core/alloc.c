@@ -30,6 +30,14 @@ void *al_malloc(size_t count, size_t size) {
     return malloc(bytes ? bytes : 1);
 }
 
+void *al_malloc_pages(size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    if (al_should_fail()) return NULL;
+    size_t bytes = count * size;
+    void *p = NULL;
+    return posix_memalign(&p, 4096, bytes ? bytes : 1) == 0 ? p : NULL;
+}
+
 void *al_calloc(size_t count, size_t size) {
     if (size && count > SIZE_MAX / size) return NULL;
     if (al_should_fail()) return NULL;
