@@ -20,6 +20,7 @@ void al_sha256_hex(const uint8_t d[32], char hex[65]);
 
 /* Block functions behind al_sha256_update: the portable one and the SHA-NI one (core/sha256_ni.c), used when
  * the processor has it unless al_sha256_portable(1) was called (tests compare the two). */
+extern const uint32_t al_sha256_k[64]; /* the round constants, shared by both */
 int al_sha256_ni_available(void);
 void al_sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblocks);
 void al_sha256_portable(int on);
