@@ -1,5 +1,6 @@
 /* KV-cache policy simulation over a recording: every policy is applied to each row as the row passes through the
- * streaming engine; h2o's received attention is a running column sum in the head's workspace (O(T) memory).
+ * streaming engine, sharing the row's sums and scratch (metrics/kvrow.c); h2o's received attention is a running
+ * column sum in the head's workspace (O(T) memory).
  * DuoAttention without a gate file splits heads by their distant mass averaged over samples, which is only known
  * after the pass; so both outcomes (streaming, keep-all) are accumulated and the split is made in the report. */
 #include "kvsim.h"
@@ -160,11 +161,11 @@ al_kvsim_acc *al_kvsim_acc_new(al_rec *r, int64_t T, const al_kvsim_params *p, i
                         return NULL;
                     }
     }
-    /* workspace: recv [T], o [2, D], acc [P, 2, STATS] + dist [P] (doubles), rk [T], keep [T] */
+    /* workspace: recv [T], o [2, D], acc [P, 2, STATS] + dist [P] + hint [P] (doubles), the row scratch, keep [T] */
     a->off_o = sizeof(double) * (size_t)T;
     a->off_acc = a->off_o + sizeof(double) * (size_t)(2 * a->D);
-    a->off_rk = a->off_acc + sizeof(double) * (size_t)(P * (2 * AL_KV_STATS + 1));
-    a->off_keep = a->off_rk + sizeof(al_kv_rank) * (size_t)T;
+    a->off_row = a->off_acc + sizeof(double) * (size_t)(P * (2 * AL_KV_STATS + 2));
+    a->off_keep = a->off_row + al_kv_ws_bytes(T);
     a->ws_bytes = a->off_keep + (size_t)T;
     return a;
 oom:
@@ -178,23 +179,24 @@ static void al_kvsim_block(void *ctx, const al_head_id *hd, void *ws, const floa
     const al_kvsim_acc *a = ctx;
     char *w = ws;
     double *recv = (double *)w, *o = (double *)(w + a->off_o), *acc = (double *)(w + a->off_acc);
-    double *dist = acc + a->P * 2 * AL_KV_STATS;
-    al_kv_rank *rk = (al_kv_rank *)(w + a->off_rk);
-    uint8_t *keep = (uint8_t *)(w + a->off_keep);
+    double *dist = acc + a->P * 2 * AL_KV_STATS, *hint = dist + a->P; /* hint: each policy's state along the rows */
+    uint8_t *keep = a->has_v ? (uint8_t *)(w + a->off_keep) : NULL; /* masks only for the output error */
     const float *v = NULL;
     if (a->has_v) v = a->v + (((hd->n * a->L + hd->l) * a->Hkv + hd->h / (a->H / a->Hkv)) * a->T) * a->D;
     for (int64_t r = 0; r < nrows; r++) {
         int64_t i = row0 + r;
         const float *row = A + r * lda;
-        int rk_row = 0;
+        al_kv_rowctx rc;
+        al_kv_row_begin(&rc, row, i, recv, w + a->off_row, a->T);
+        if (v) al_kv_out(row, i, v, a->D, a->D, o); /* o [D], shared by every policy; o + D: [D] scratch */
         for (int q = 0; q < a->P; q++) {
             const al_kvpolicy *p = &a->pol[q];
             int duo_split = p->kind == AL_KV_DUO && !p->gates[0];
             int fixed_full = p->kind == AL_KV_DUO && p->gates[0] && a->gate[(q * a->L + hd->l) * a->H + hd->h];
             for (int var = 0; var < 1 + duo_split; var++) {
-                int full = var == 1 || fixed_full;
-                int64_t n = al_kv_keep(p, full, row, i, recv, keep, rk, &rk_row);
-                double err = 0, m = al_kv_row(row, i, keep, v, a->D, a->D, o, &err);
+                double m, err = 0;
+                int64_t n = al_kv_eval(p, var == 1 || fixed_full, &rc, &hint[q], &m, keep);
+                if (v) err = al_kv_err(row, i, keep, n, &m, v, a->D, a->D, o, o + a->D);
                 double *s = acc + (q * 2 + var) * AL_KV_STATS;
                 s[0] += m;
                 s[1] += (double)n / (double)(i + 1);
@@ -202,8 +204,7 @@ static void al_kvsim_block(void *ctx, const al_head_id *hd, void *ws, const floa
             }
             if (duo_split) dist[q] += al_row_distant_ref(row, i + 1, i, p->s, p->w);
         }
-        if (a->need_recv)
-            for (int64_t j = 0; j <= i; j++) recv[j] += (double)row[j];
+        if (a->need_recv) al_kv_accum(recv, row, i + 1);
     }
 }
 

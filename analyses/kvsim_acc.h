@@ -18,7 +18,7 @@ struct al_kvsim_acc {
     uint8_t *gate;       /* [P, L, H] retrieval heads by gate file (duo with gates=), else unused */
     double *sum;         /* [P, 2, L, H, AL_KV_STATS] per-sample row means summed over samples; variant 1: keep all */
     double *dist;        /* [P, L, H] distant mass (s, r = w of the policy) summed over samples (duo) */
-    size_t off_o, off_acc, off_rk, off_keep, ws_bytes; /* workspace layout (recv [T] doubles at 0) */
+    size_t off_o, off_acc, off_row, off_keep, ws_bytes; /* workspace layout (recv [T] at 0) */
 };
 
 /* Which accumulated variant of policy q holds head (l, h): 1 for a DuoAttention retrieval head split by distant

@@ -1,5 +1,5 @@
-/* KV-cache policies on one query row: key selection (a sorting version and a literal reference) and the row's
- * retained mass and output error. The only state across rows is h2o's received attention, owned by the caller. */
+/* KV-cache policies on one query row: parsing, and the plain references (the literal key selection, the row's
+ * retained mass and output error) that metrics/kvrow.c's tuned evaluation is tested against. */
 #include "kvpolicy.h"
 
 #include <errno.h>
@@ -86,56 +86,6 @@ int al_kvpolicy_parse(const char *spec, al_kvpolicy *p, char *why, size_t n) {
     }
     if (!ok) return snprintf(why, n, "malformed policy (see METRICS.md section 7 for the forms)"), -1;
     return 0;
-}
-
-static int al_kv_rank_cmp(const void *x, const void *y) {
-    const al_kv_rank *a = x, *b = y;
-    if (a->v != b->v) return a->v > b->v ? -1 : 1;
-    return a->j < b->j ? -1 : (a->j > b->j);
-}
-
-/* Sorts the candidate keys by decreasing value, ties to the lower key. rk[0..m) filled by the caller. */
-static void al_kv_sort(al_kv_rank *rk, int64_t m) { qsort(rk, (size_t)m, sizeof *rk, al_kv_rank_cmp); }
-
-static void al_kv_streaming(int64_t s, int64_t w, int64_t i, uint8_t *keep) {
-    for (int64_t j = 0; j <= i; j++) keep[j] = j < s || j > i - w;
-}
-
-int64_t al_kv_keep(const al_kvpolicy *p, int full, const float *a, int64_t i, const double *recv, uint8_t *keep,
-                   al_kv_rank *rk, int *rk_row) {
-    int64_t m = 0;
-    if (full) {
-        memset(keep, 1, (size_t)(i + 1));
-    } else if (p->kind == AL_KV_WINDOW || p->kind == AL_KV_SINK || p->kind == AL_KV_DUO) {
-        al_kv_streaming(p->kind == AL_KV_WINDOW ? 0 : p->s, p->w, i, keep);
-    } else if (p->kind == AL_KV_H2O) {
-        al_kv_streaming(0, p->w, i, keep);
-        for (int64_t j = 0; j <= i - p->w; j++) rk[m++] = (al_kv_rank){recv[j], j};
-        al_kv_sort(rk, m);
-        *rk_row = 0;
-        for (int64_t q = 0; q < m && q < p->b; q++) keep[rk[q].j] = 1;
-    } else {
-        memset(keep, 0, (size_t)(i + 1));
-        m = i + 1;
-        if (!*rk_row) { /* one sort of the row serves every topk and coverage policy */
-            for (int64_t j = 0; j <= i; j++) rk[j] = (al_kv_rank){a[j], j};
-            al_kv_sort(rk, m);
-            *rk_row = 1;
-        }
-        if (p->kind == AL_KV_TOPK) {
-            for (int64_t q = 0; q < m && q < p->k; q++) keep[rk[q].j] = 1;
-        } else {
-            double mass = 0;
-            for (int64_t q = 0; q < m && !(mass >= p->g); q++) {
-                keep[rk[q].j] = 1;
-                mass += (double)a[rk[q].j];
-            }
-        }
-    }
-    keep[i] = 1;
-    int64_t n = 0;
-    for (int64_t j = 0; j <= i; j++) n += keep[j];
-    return n;
 }
 
 /* The largest x[j] among candidates not yet kept, lowest j on ties; -1 when none. */
