@@ -23,7 +23,8 @@ typedef struct {
 int al_kvpolicy_parse(const char *spec, al_kvpolicy *p, char *why, size_t n);
 
 /* The tuned evaluation of one row (metrics/kvrow.c), every policy of the row sharing its sums and scratch:
- * al_kv_row_begin once per row, then al_kv_eval per policy. Rankings select (expected O(i)) instead of sorting;
+ * al_kv_row_begin once per row, then al_kv_eval per policy. Rankings select (expected O(i)) instead of sorting,
+ * on long rows within the band a sample of the row points to (one pass extracts it, checked, else the whole row);
  * kept sets and counts equal the reference's; retained mass agrees with al_kv_row to a few ulps, bit for bit when
  * every key is kept (and al_kv_err makes it al_kv_row's sum exactly). */
 typedef struct {
@@ -37,6 +38,8 @@ typedef struct {
     float *f[3];        /* [T + 8] each: top-k's and coverage's selection scratch */
     float *ff[2];       /* [T + 8] each: the row's first partition, shared by its rankings */
     al_kv_first first;  /* that partition once made (first.G set) */
+    float smp[AL_KV_FEW]; /* the row's sample (al_kv_sample), once taken (sampled set), shared likewise */
+    int sampled;
     int64_t npre, nsuf; /* entries of pre, suf filled so far: extended on demand, shared by later policies */
 } al_kv_rowctx;
 

@@ -15,8 +15,10 @@ void al_kv_row_begin(al_kv_rowctx *c, const float *a, int64_t i, const double *r
     double *pre = ws, *suf = pre + T + 1, *x = suf + T + 1, *y = x + T;
     int64_t *idx = (int64_t *)(y + T);
     float *f = (float *)(idx + T);
-    *c = (al_kv_rowctx){a, i, recv, pre, suf, x, y, idx, {f, f + T + 8, f + 2 * (T + 8)},
-                        {f + 3 * (T + 8), f + 4 * (T + 8)}};
+    /* field by field: zeroing the whole context, its sample included, would cost more than some policies */
+    c->a = a, c->i = i, c->recv = recv, c->pre = pre, c->suf = suf, c->x = x, c->y = y, c->idx = idx;
+    c->f[0] = f, c->f[1] = f + T + 8, c->f[2] = f + 2 * (T + 8), c->ff[0] = f + 3 * (T + 8), c->ff[1] = f + 4 * (T + 8);
+    c->first.G = NULL, c->sampled = 0;
     c->npre = c->nsuf = 1;
     pre[0] = suf[0] = 0;
 }
@@ -94,14 +96,40 @@ static double al_kv_h2o(al_kv_rowctx *c, int64_t cand, int64_t b, double *hint, 
     return al_kv_hh(c->a, c->recv, c->idx, m, cut.t, cut.take - cut.gt, keep);
 }
 
+/* Rows shorter than this are searched whole: a band saves less than the sample costs. */
+enum { AL_KV_BAND_MIN = 256 };
+
+/* Top-k (rank r >= 0) or coverage over keys 0..n-1 within the band the row's sample points to (a pass extracts it,
+ * counting and summing the values above it): 0 or -1 as al_kv_cut_find_f, 2 when the cut lies outside the band or
+ * the band would hold most of the row. */
+static int al_kv_banded(al_kv_rowctx *c, const al_kvpolicy *p, int64_t n, int64_t r, al_kv_cut *cut) {
+    if (n < AL_KV_BAND_MIN) return 2;
+    if (!c->sampled) al_kv_sample(c->a, n, c->smp), c->sampled = 1;
+    float lo, hi;
+    if ((r >= 0 ? al_kv_guess_rank(c->smp, n, r, &lo, &hi) : al_kv_guess_mass(c->smp, n, p->g, &lo, &hi)) < 0) return 2;
+    int64_t nb, na = 0;
+    double ma = 0;
+    if (hi == INFINITY) nb = al_kv_above(c->a, n, lo, c->f[2]);
+    else ma = al_kv_band(c->a, n, lo, hi, c->f[2], &nb, &na);
+    /* the checks: by rank, na <= r < na + nb; by mass, the values above fall short of g (the selection then says
+     * whether the band's reach it) */
+    if (r >= 0 ? na > r || r >= na + nb : !(ma < p->g)) return 2;
+    int st = al_kv_cut_find_f(c->f[2], nb, r, p->g, -1, NULL, c->f, na, ma, cut);
+    return st == 1 ? 2 : st; /* coverage short of g within the band: its cut lies below, or nowhere */
+}
+
 /* Coverage or top-k by a over keys 0..n-1. *hint: coverage's kept fraction on the row before (0: none), which
- * guides its pivots. Returns 1 when every key is taken (coverage never reaching g). */
+ * guides its pivots when the whole row is searched. Returns 1 when every key is taken (coverage never reaching g). */
 static int al_kv_rank(al_kv_rowctx *c, const al_kvpolicy *p, int64_t n, double *hint, al_kv_cut *cut) {
     const float *a = c->a;
     int64_t r = p->kind == AL_KV_TOPK ? p->k - 1 : -1;
-    al_kv_first *f = &c->first;
-    if (!f->G && n > 8) al_kv_first_pass(a, n, c->ff[0], c->ff[1], f); /* one for every ranking of the row */
-    int st = al_kv_cut_find_f(a, n, r, p->g, *hint > 0 ? *hint * (double)n : -1, n > 8 ? f : NULL, c->f, cut);
+    int st = al_kv_banded(c, p, n, r, cut);
+    if (st == 2) {
+        al_kv_first *f = &c->first;
+        int big = n > AL_KV_FEW; /* else sorted outright */
+        if (!f->G && big) al_kv_first_pass(a, n, c->ff[0], c->ff[1], f); /* one for every ranking of the row */
+        st = al_kv_cut_find_f(a, n, r, p->g, *hint > 0 ? *hint * (double)n : -1, big ? f : NULL, c->f, 0, 0, cut);
+    }
     if (st == 1) { /* never reaching g is certain only if the running sum's peak (all positive values) falls short */
         double pos = al_kv_possum(a, n);
         if (!(pos + (double)(n + 4) * 0x1p-50 * (pos + p->g) < p->g)) st = -1;

@@ -87,17 +87,18 @@ void al_kv_first_pass(const float *a, int64_t n, float *G, float *L, al_kv_first
 }
 
 int al_kv_cut_find_f(const float *src, int64_t n, int64_t r, double g, double est, const al_kv_first *first,
-                     float *const buf[3], al_kv_cut *c) {
+                     float *const buf[3], int64_t above, double M, al_kv_cut *c) {
     static const int gi[4] = {0, 1, 0, 0}, li[4] = {1, 2, 2, 1}; /* by the buffer holding the values, +1 */
-    al_kv_sel s = {r, 0, g, 0};
+    al_kv_sel s = {r >= 0 ? r - above : r, above, g, M};
     const float *v = src;
     int in = -1; /* the buffer holding v; -1: none of them */
-    while (n > 8) {
+    while (n > AL_KV_FEW) {
         al_kv_first f;
         if (first) { /* the first pass, made before (its parts are read, never written) */
             f = *first, first = NULL;
         } else {
-            f.p = al_kv_pick(v, n, r >= 0 ? s.r : est < 0 ? -1 : (int64_t)fmax(est - (double)s.above, 0));
+            double e = est - (double)s.above;
+            f.p = al_kv_pick(v, n, r >= 0 ? s.r : est < 0 ? -1 : e > 0 ? (int64_t)e : 0);
             f.mg = al_kv_part(v, n, f.p, buf[gi[in + 1]], buf[li[in + 1]], &f.g, &f.l);
             f.G = buf[gi[in + 1]], f.L = buf[li[in + 1]];
         }
@@ -106,17 +107,27 @@ int al_kv_cut_find_f(const float *src, int64_t n, int64_t r, double g, double es
         v = st == 1 ? f.G : f.L, n = st == 1 ? f.g : f.l;
         in = v == buf[0] ? 0 : v == buf[1] ? 1 : v == buf[2] ? 2 : -1;
     }
-    /* the last few values: sorted, then taken one distinct value at a time from the top, as the passes would */
-    float w[8];
-    for (int64_t k = 0; k < n; k++) {
-        int64_t q = k;
-        for (; q > 0 && w[q - 1] < v[k]; q--) w[q] = w[q - 1];
-        w[q] = v[k];
+    /* the last values: sorted, then taken from the top as the passes would */
+    float w[AL_KV_FEW];
+    al_kv_sort(v, n, w);
+    const float *d = w + AL_KV_FEW - 1; /* d[-q]: the value of rank q */
+    if (s.r >= 0) { /* by rank: straight to the value of rank r, its ties and the sum of the values above them */
+        float p = d[-s.r];
+        int64_t G = s.r, E = s.r + 1, q = 0;
+        while (G > 0 && d[-(G - 1)] == p) G--;
+        while (E < n && d[-E] == p) E++;
+        double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (; q + 4 <= G; q += 4) m0 += d[-q], m1 += d[-q - 1], m2 += d[-q - 2], m3 += d[-q - 3];
+        for (; q < G; q++) m0 += d[-q];
+        return al_kv_step(&s, p, n, G, n - E, (m0 + m1) + (m2 + m3), c);
     }
-    for (int64_t k = 0, e; k < n; k += e) {
-        for (e = 1; k + e < n && w[k + e] == w[k]; e++) {}
-        int st = al_kv_step(&s, w[k], n - k, 0, n - k - e, 0, c); /* never 1: nothing lies above */
-        if (st <= 0) return st;
+    for (int64_t k = 0, e; k < n; k += e) { /* by mass: one distinct value at a time, its ties one by one */
+        float p = d[-k];
+        double m = s.M;
+        int cross = 0;
+        for (e = 0; k + e < n && d[-(k + e)] == p; e++) cross |= (m += p) >= s.g;
+        if (cross) return al_kv_step(&s, p, n - k, 0, n - k - e, 0, c);
+        s.M = m, s.above += e;
     }
     *c = (al_kv_cut){0, s.above, 0, s.above, s.M}; /* coverage never reached g: all */
     return 1;

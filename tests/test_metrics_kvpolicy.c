@@ -1,6 +1,6 @@
 /* KV-cache policy kernels: the worked map W of METRICS.md section 7 (every policy, float32 and float64 coverage,
  * ties), policy parsing, and the tuned evaluation (metrics/kvrow.c) against the literal reference on random rows:
- * ties, uniform rows, exact-sum crossings, sparse and softmax rows, first rows (i < w, i < k), g = 1, k > i + 1. */
+ * ties, uniform rows, exact-sum crossings, sparse, softmax and misleading long rows, first rows, g = 1, k > i + 1. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -140,6 +140,11 @@ static void random_row(al_rng *g, int k, int64_t i, int64_t T, float *a) {
     if (k == 3 && i == 1) a[0] = a[1] = 0.5f; /* exact halves: coverage:0.5 stops at key 0 exactly */
 }
 
+static void parse_all(const char *const *specs, int n, al_kvpolicy *pol) {
+    char why[256];
+    for (int q = 0; q < n; q++) cr_assert_eq(al_kvpolicy_parse(specs[q], &pol[q], why, sizeof why), 0, "%s", specs[q]);
+}
+
 Test(kvpolicy, tuned_matches_reference_on_random_rows) {
     static const char *const specs[] = {"window:1", "window:3", "window:50", "sink:2,window:4", "sink:0,window:5",
                                         "sink:100,window:2", "h2o:3,window:2", "h2o:0,window:5", "h2o:40,window:1",
@@ -148,8 +153,7 @@ Test(kvpolicy, tuned_matches_reference_on_random_rows) {
                                         "duo:1,3", "duo:0,7"};
     enum { NP = sizeof specs / sizeof *specs, T = 300 };
     al_kvpolicy pol[NP];
-    char why[256];
-    for (int q = 0; q < NP; q++) cr_assert_eq(al_kvpolicy_parse(specs[q], &pol[q], why, sizeof why), 0, "%s", specs[q]);
+    parse_all(specs, NP, pol);
     static float A[T];
     static double recv[T];
     al_rng g;
@@ -164,6 +168,44 @@ Test(kvpolicy, tuned_matches_reference_on_random_rows) {
             if (i % 7 == 0) check_row(pol, specs, 1, 1, A, i, recv, &h0, NULL, NULL); /* keep everything */
             for (int64_t j = 0; j <= i; j++) recv[j] += (double)A[j];
         }
+    }
+}
+
+/* Long rows (searched within the band their sample points to): softmax rows, and rows where the sample misleads,
+ * so that bands miss above and below: large values only at the sampled keys (2 q + 1) n / 128, or everywhere else;
+ * ties throughout; exact power-of-two sums; a crossing in the band too close to g to decide in any order but the
+ * reference's. The kept sets must not depend on it. */
+Test(kvpolicy, long_rows_where_the_sample_misleads) {
+    static const char *const specs[] = {"topk:1", "topk:5", "topk:64", "topk:200", "coverage:0.5", "coverage:0.9",
+                                        "coverage:0.99", "coverage:1", "coverage:1e-9"};
+    enum { NP = sizeof specs / sizeof *specs, T = 511 };
+    al_kvpolicy pol[NP];
+    parse_all(specs, NP, pol);
+    static float A[T];
+    static double recv[T];
+    al_rng g;
+    al_rng_seed(&g, 93, 0);
+    double hint[NP] = {0};
+    for (int64_t i = 255; i < T; i++) {
+        int64_t n = i + 1, kind = i % 7;
+        double s = 0;
+        for (int64_t j = 0; j < n; j++) {
+            int sampled = 0;
+            for (int q = 0; q < 64 && !sampled; q++) sampled = j == (2 * q + 1) * n / 128;
+            double u = al_rng_uniform(&g);
+            double x = kind == 0   ? exp(al_rng_normal(&g) + (j == 0 ? 4 : 0))
+                       : kind == 1 ? (sampled ? 1 + u : 1e-3 * u)
+                       : kind == 2 ? (sampled ? 1e-3 * u : 1 + u)
+                       : kind == 3 ? (double)(1 + al_rng_below(&g, 2))
+                       : kind == 4 ? ldexp(1.0, -(int)al_rng_below(&g, 3))
+                       : kind == 5 ? (j % 7 == 0 ? 1.0 : 1e-2)
+                                   : (j < 2 ? 0 : 1 + u); /* keys 0, 1 at 1/4 each, set below */
+            s += A[j] = (float)x;
+        }
+        for (int64_t j = 0; j < n; j++) A[j] = (float)(A[j] / s);
+        if (kind == 6) /* the rest sums to about 1/2: coverage:0.5 reaches it exactly at key 1, or nearly */
+            for (int64_t j = 0; j < n; j++) A[j] = j < 2 ? 0.25f : A[j] / 2;
+        check_row(pol, specs, NP, 0, A, i, recv, hint, NULL, NULL);
     }
 }
 

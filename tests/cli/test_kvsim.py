@@ -151,6 +151,24 @@ for k, role in enumerate(roles):
 again = js("kvsim", f"{d}/s.h5", "--policy", "window:4", "--policy", "sink:1,window:4", "--threads", 1)
 check(again["policies"] == out["policies"], "results depend on --threads or --mem")
 
+# rows long enough (>= 256 keys) to be searched within the band a sample of the row points to: top-k and coverage
+# against the reference, and results independent of --threads and of AVX2
+rc, _, err = run("synth", "maps", "-o", f"{d}/long.h5", "--tokens", 400, "--layers", 1, "--heads", 6)
+check(rc == 0, f"synth: {err}")
+pols = ["--policy", "topk:16", "--policy", "coverage:0.9", "--policy", "h2o:8,window:16", "--sweep", "topk:4..64x4"]
+base = js("kvsim", f"{d}/long.h5", *pols, "--threads", 2)
+maps = h5py.File(f"{d}/long.h5")["attention/L000"][:]  # [N, H, T, T]
+for sp in ("topk:16", "coverage:0.9"):
+    pl = [x for x in base["policies"] if x["policy"] == sp][0]
+    for h in (0, 1, 3):
+        R, F = np.mean([head(maps[n, h], sp)[:2] for n in range(len(maps))], 0)
+        x = pl["heads"][h]
+        check(close(x["retained"], R) and close(x["kept_fraction"], F, 1e-12), f"long rows {sp} head {h}: {x} vs {R}, {F}")
+check(js("kvsim", f"{d}/long.h5", *pols, "--threads", 1)["policies"] == base["policies"], "long rows: --threads")
+os.environ["ATTNLAB_NO_SIMD"] = "1"
+check(js("kvsim", f"{d}/long.h5", *pols, "--threads", 2)["policies"] == base["policies"], "long rows: AVX2 or not")
+del os.environ["ATTNLAB_NO_SIMD"]
+
 # 5. -o: tables and figures
 od = f"{d}/out"
 rc, _, err = run("kvsim", f"{d}/gqa.h5", "--sweep", "topk:1..16x2", "-o", od)
