@@ -188,8 +188,13 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     /* each head's block starts on a page: pread copies into it at full speed */
     int64_t Bp = (B * T * 4 + 4095) / 4096 * 1024; /* floats per head slot */
     float *buf = al_malloc_pages((size_t)(P * Bp), sizeof(float)); /* [P, Bp >= B * T] */
-    unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1); /* [P, ws_head] */
-    al_error *errs = al_calloc((size_t)P, sizeof(al_error)); /* [P] per-head errors */
+    /* Heads are handed to threads one at a time (dynamic), HB heads between two barriers: as many as a quarter
+     * of the budget holds workspaces for, so a slow head does not idle the other threads at every pair */
+    int64_t HB = (c->mem / 4) / (int64_t)(ws_head ? ws_head : 1);
+    if (HB > r->H) HB = r->H;
+    if (HB < P) HB = P;
+    unsigned char *ws = al_malloc((size_t)HB, ws_head ? ws_head : 1); /* [HB, ws_head] */
+    al_error *errs = al_calloc((size_t)HB, sizeof(al_error)); /* [HB] per-head errors */
     al_chunk_reader *rd = al_calloc((size_t)P, sizeof(al_chunk_reader)); /* [P] one reader per thread */
     int rd_ok = rd != NULL;
     for (int64_t p = 0; rd_ok && p < P; p++) rd_ok = al_chunk_reader_init(&rd[p]) == 0;
@@ -203,16 +208,20 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
-            for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
-                int64_t np = r->H - h0 < P ? r->H - h0 : P;
+            for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += HB) {
+                int64_t np = r->H - h0 < HB ? r->H - h0 : HB, nt = np < P ? np : P;
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
                 int64_t stop = np; /* the lowest failing head so far: later heads quit, earlier ones go on */
-                /* Each thread streams one head from first row to last: no barrier per block, so a core busy
-                 * with another program delays only its own head. HDF5 calls are serialised by a lock; the
-                 * inflating, validation and statistics of a block overlap the other threads' reads. */
-#pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
+                /* Each thread streams a head from first row to last: no barrier per block, so a core busy with
+                 * another program delays only its own head. HDF5 calls are serialised by a lock; the inflating,
+                 * validation and statistics of a block overlap the other threads' reads. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads((int)nt) if (nt > 1)
                 for (int64_t p = 0; p < np; p++) {
                     int64_t h = h0 + p;
+                    int tid = 0;
+#ifdef _OPENMP
+                    tid = omp_get_thread_num();
+#endif
                     al_head_id hd = {n, l, h, T, r->causal};
                     al_error *ep = &errs[p];
                     ep->status = AL_OK;
@@ -223,7 +232,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         if (quit < p) break;
                         int64_t nr = T - row0 < B ? T - row0 : B;
                         /* contiguous float32 maps are read with pread, outside HDF5; the rest through it */
-                        float *A = buf + p * Bp; /* [nr, T] */
+                        float *A = buf + tid * Bp; /* [nr, T] */
                         int pr = al_rec_att_pread(r, n, l, h, row0, nr, T, A);
                         if (pr < 0) {
                             al_fail(ep, AL_EIO, r->path, dname, "cannot read rows %lld.. of sample %lld, head %lld (file truncated "
@@ -231,8 +240,8 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         } else if (pr == 0) {
                             al_status sp;
 #pragma omp critical(al_hdf5)
-                            sp = al_rec_att_fetch(r, &rd[p], n, l, h, row0, nr, T, A, ep);
-                            if (sp == AL_OK) al_rec_att_finish(r, &rd[p], l, row0, nr, T, A, ep);
+                            sp = al_rec_att_fetch(r, &rd[tid], n, l, h, row0, nr, T, A, ep);
+                            if (sp == AL_OK) al_rec_att_finish(r, &rd[tid], l, row0, nr, T, A, ep);
                         }
                         if (ep->status == AL_OK)
                             al_check_map_rows(A, nr, T, T, row0, r->causal, r->path, dname, n, h, ep);
