@@ -299,10 +299,11 @@ for path in sorted(glob.glob(os.path.join(SRC, "experiments", "*.json"))):
     r = open(f"{d}/shipped/{name}/report.md").read() if rc == 0 else ""
     check("Mirrors:" in r or name == "demo", f"experiments/{name}.json names no figure or table it mirrors")
     check("figures/" in r or name == "cras", f"experiments/{name}.json: no figure in the report")
-os.makedirs(f"{d}/elsewhere")
-shutil.copy(os.path.join(SRC, "experiments", "duo_gates.json"), f"{d}/elsewhere/duo_gates.json")
-rc, _, err = runx("run", f"{d}/elsewhere/duo_gates.json", "-o", f"{d}/elsewhere/out", "-q", timeout=900)
-r = open(f"{d}/elsewhere/out/report.md").read() if rc == 0 else ""
+# two levels down in the temporary folder, so the spec's ../../shared is {d}/shared, absent whatever /tmp holds
+os.makedirs(f"{d}/x/elsewhere")
+shutil.copy(os.path.join(SRC, "experiments", "duo_gates.json"), f"{d}/x/elsewhere/duo_gates.json")
+rc, _, err = runx("run", f"{d}/x/elsewhere/duo_gates.json", "-o", f"{d}/x/elsewhere/out", "-q", timeout=900)
+r = open(f"{d}/x/elsewhere/out/report.md").read() if rc == 0 else ""
 check(rc == 0 and "**Skipped**: input 'gates' is absent" in r, f"duo_gates without ../shared: exit {rc}, {err[-200:]}")
 
 shutil.rmtree(d, ignore_errors=True)
