@@ -187,7 +187,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     for (int k = 0; k < nv; k++) ws_head += AL_WS_ALIGN(v[k].ws_bytes);
     /* each head's block starts on a page: pread copies into it at full speed */
     int64_t Bp = (B * T * 4 + 4095) / 4096 * 1024; /* floats per head slot */
-    float *buf = al_malloc_pages((size_t)(P * Bp), sizeof(float)); /* [P, Bp >= B * T] */
+    float *buf = al_malloc((size_t)(P * Bp), sizeof(float)); /* [P, Bp >= B * T], page-aligned (core/alloc.c) */
     /* Heads are handed to threads one at a time (dynamic), HB heads between two barriers: as many as a quarter
      * of the budget holds workspaces for, so a slow head does not idle the other threads at every pair */
     int64_t HB = (c->mem / 4) / (int64_t)(ws_head ? ws_head : 1);

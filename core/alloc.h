@@ -6,11 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void *al_malloc(size_t count, size_t size); /* NULL on overflow or failure */
+void *al_malloc(size_t count, size_t size); /* NULL on overflow or failure; page-aligned from 64 KiB */
 void *al_calloc(size_t count, size_t size);
-/* Page-aligned, for buffers the kernel copies file data into: copy_to_user runs at a fraction of its speed
- * when the destination is misaligned against the page cache (measured: 4x slower pread). Freed by al_free. */
-void *al_malloc_pages(size_t count, size_t size);
 void *al_realloc(void *p, size_t count, size_t size);
 void al_free(void *p);
 char *al_strdup(const char *s);
