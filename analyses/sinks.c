@@ -24,6 +24,7 @@ void al_sinks_defaults(al_sinks_params *p) {
     p->tokens = 0;
     p->positions = 0; /* 0: min(10, T) */
     p->hidden_threshold = 0.1;
+    p->hidden_min_queries = 16;
 }
 
 void al_sinks_acc_free(al_sinks_acc *a) {
@@ -75,7 +76,8 @@ static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
     al_alpha_from_colsum(colsum, a->T, hd->causal, alpha);
     al_sink_hits(alpha, a->K, a->p.epsilon, a->hits + hd->l * a->K);
     double *s = a->alpha_sum + (hd->l * a->H + hd->h) * a->T;
-    for (int64_t j = 0; j < a->T; j++) s[j] += alpha[j];
+    for (int64_t j = 0; j < a->T; j++)
+        s[j] += alpha[j];
 }
 
 /* GPU path: the column sums arrive whole */
@@ -92,17 +94,18 @@ al_map_visitor al_sinks_visitor(al_sinks_acc *a) {
 
 static cJSON *al_json_doubles(const double *x, int64_t n) {
     cJSON *arr = cJSON_CreateArray();
-    for (int64_t i = 0; arr && i < n; i++) al_json_push(arr, cJSON_CreateNumber(x[i]));
+    for (int64_t i = 0; arr && i < n; i++)
+        al_json_push(arr, cJSON_CreateNumber(x[i]));
     return arr;
 }
 
 al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     int64_t L = a->L, H = a->H, K = a->K, T = a->T;
-    double *rate = al_calloc((size_t)K, sizeof(double));         /* [K] */
-    double *lrate = al_calloc((size_t)(L * K), sizeof(double));  /* [L, K] */
-    double *mean = al_calloc((size_t)T, sizeof(double));         /* [T] */
-    int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));        /* [T] */
-    double *a0 = al_calloc((size_t)(L * H), sizeof(double));     /* [L, H] */
+    double *rate = al_calloc((size_t)K, sizeof(double));        /* [K] */
+    double *lrate = al_calloc((size_t)(L * K), sizeof(double)); /* [L, K] */
+    double *mean = al_calloc((size_t)T, sizeof(double));        /* [T] */
+    int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));       /* [T] */
+    double *a0 = al_calloc((size_t)(L * H), sizeof(double));    /* [L, H] */
     char colbuf[4096];
     if (!rate || !lrate || !mean || !pos || !a0) goto oom;
     for (int64_t l = 0; l < L; l++)
@@ -110,7 +113,8 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
             lrate[l * K + k] = 100.0 * (double)a->hits[l * K + k] / (double)(a->N * H);
             rate[k] += (double)a->hits[l * K + k];
         }
-    for (int64_t k = 0; k < K; k++) rate[k] = 100.0 * rate[k] / (double)(a->N * L * H);
+    for (int64_t k = 0; k < K; k++)
+        rate[k] = 100.0 * rate[k] / (double)(a->N * L * H);
 
     cJSON *doc = res->doc;
     al_json_add(doc, "tokens", cJSON_CreateNumber((double)T));
@@ -119,15 +123,20 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
     if (!jl || !jh) goto oom;
 
-    al_table *trate = al_table_new("sinks_rate", "Sink rate by position (% of heads with alpha > eps)", "position,sink_rate");
+    al_table *trate =
+        al_table_new("sinks_rate", "Sink rate by position (% of heads with alpha > eps)", "position,sink_rate");
     int off = snprintf(colbuf, sizeof colbuf, "layer");
-    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++) off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",sink_%lld", (long long)k);
+    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++)
+        off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",sink_%lld", (long long)k);
     al_table *tlay = al_table_new("sinks_layers", "Sink rate by layer (%)", colbuf);
     off = snprintf(colbuf, sizeof colbuf, "layer,head");
-    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++) off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",alpha_%lld", (long long)k);
+    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++)
+        off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",alpha_%lld", (long long)k);
     snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",hidden_sinks");
-    al_table *thead = al_table_new("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks", colbuf);
-    if (al_result_table(res, trate, 1) | al_result_table(res, tlay, 1) | al_result_table(res, thead, 1)) goto oom; /* | : each takes its table */
+    al_table *thead =
+        al_table_new("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks", colbuf);
+    if (al_result_table(res, trate, 1) | al_result_table(res, tlay, 1) | al_result_table(res, thead, 1))
+        goto oom; /* | : each takes its table */
 
     for (int64_t k = 0; k < K; k++) {
         al_cell *c = al_table_row(trate);
@@ -143,26 +152,30 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
         al_cell *c = al_table_row(tlay);
         if (!c) goto oom;
         al_cell_int(&c[0], l);
-        for (int64_t k = 0; k < K; k++) al_cell_num(&c[1 + k], lrate[l * K + k]);
+        for (int64_t k = 0; k < K; k++)
+            al_cell_num(&c[1 + k], lrate[l * K + k]);
     }
     for (int64_t l = 0; l < L; l++)
         for (int64_t h = 0; h < H; h++) {
             const double *s = a->alpha_sum + (l * H + h) * T;
-            for (int64_t j = 0; j < T; j++) mean[j] = s[j] / (double)a->N;
+            for (int64_t j = 0; j < T; j++)
+                mean[j] = s[j] / (double)a->N;
             a0[l * H + h] = mean[0];
-            int64_t m = al_hidden_sinks(mean, T, a->p.hidden_threshold, pos);
+            int64_t m = al_hidden_sinks(mean, T, a->p.hidden_threshold, a->p.hidden_min_queries, a->causal, pos);
             cJSON *o = cJSON_CreateObject();
             al_json_push(jh, o);
             cJSON_AddNumberToObject(o, "layer", (double)l);
             cJSON_AddNumberToObject(o, "head", (double)h);
             al_json_add(o, "alpha", al_json_doubles(mean, K));
             cJSON *hs = cJSON_AddArrayToObject(o, "hidden_sinks");
-            for (int64_t i = 0; hs && i < m; i++) al_json_push(hs, cJSON_CreateNumber((double)pos[i]));
+            for (int64_t i = 0; hs && i < m; i++)
+                al_json_push(hs, cJSON_CreateNumber((double)pos[i]));
             al_cell *c = al_table_row(thead);
             if (!c) goto oom;
             al_cell_int(&c[0], l);
             al_cell_int(&c[1], h);
-            for (int64_t k = 0; k < K; k++) al_cell_num(&c[2 + k], mean[k]);
+            for (int64_t k = 0; k < K; k++)
+                al_cell_num(&c[2 + k], mean[k]);
             int o2 = 0;
             colbuf[0] = 0;
             for (int64_t i = 0; i < m && o2 < (int)sizeof colbuf - 24; i++)
@@ -173,12 +186,14 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     /* figures */
     char title[256];
     snprintf(title, sizeof title, "alpha[0]: mean attention to the first token (T = %lld)", (long long)T);
-    al_plot_opts ho = {.title = title, .xlabel = "head", .ylabel = "layer", .cblabel = "alpha[0]", .zmin = 0, .zmax = 1};
+    al_plot_opts ho = {
+        .title = title, .xlabel = "head", .ylabel = "layer", .cblabel = "alpha[0]", .zmin = 0, .zmax = 1};
     if (al_result_figure(res, al_plot_heatmap("sinks_alpha0", a0, L, H, &ho))) goto oom;
     double *ks = lrate; /* reuse as x values after the tables are built */
     double *xk = al_calloc((size_t)(K > L ? K : L), sizeof(double));
     if (!xk) goto oom;
-    for (int64_t k = 0; k < K; k++) xk[k] = (double)k;
+    for (int64_t k = 0; k < K; k++)
+        xk[k] = (double)k;
     snprintf(title, sizeof title, "Sink rate by position (eps = %g)", a->p.epsilon);
     al_plot_opts lo = {.title = title, .xlabel = "position k", .ylabel = "Sink_k (% of heads)", .zmin = 0, .zmax = 100};
     const char *lab1[] = {"all layers"};

@@ -8,10 +8,11 @@
 #include "stream.h"
 
 typedef struct {
-    double epsilon;          /* sink threshold, default 0.3 */
-    int64_t tokens;          /* analysed tokens; <= 0: the default 64 (causal) or the whole map */
-    int64_t positions;       /* K: report Sink_0..Sink_{K-1}, default 10 */
-    double hidden_threshold; /* tau for hidden sinks, default 0.1 */
+    double epsilon;             /* sink threshold, default 0.3 */
+    int64_t tokens;             /* analysed tokens; <= 0: the default 64 (causal) or the whole map */
+    int64_t positions;          /* K: report Sink_0..Sink_{K-1}, default 10 */
+    double hidden_threshold;    /* tau for hidden sinks, default 0.1 */
+    int64_t hidden_min_queries; /* hidden sinks only among keys seen by >= m queries (causal), default 16 */
 } al_sinks_params;
 
 void al_sinks_defaults(al_sinks_params *p);

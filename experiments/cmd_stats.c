@@ -73,13 +73,15 @@ int al_cmd_stats(int argc, char **argv) {
          NULL, 0, 0},
         {"hidden-threshold", 0, AL_OPT_DOUBLE, &sp.hidden_threshold, "TAU",
          "sinks: hidden sinks above TAU (default 0.1)", 0, 1, NULL, 0, 0},
+        {"hidden-min-queries", 0, AL_OPT_INT, &sp.hidden_min_queries, "M",
+         "sinks: hidden sinks only among keys seen by at least M queries (default 16)", 1, 1e12, NULL, 0, 0},
         {"sink-tokens", 0, AL_OPT_INT, &hp.sink_tokens, "S", "heads: distant_mass sink tokens (default 4)", 0, 1e12,
          NULL, 0, 0},
         {"recent", 0, AL_OPT_INT, &hp.recent, "R", "heads: distant_mass recent window (default 64)", 0, 1e12, NULL, 0,
          0},
         {"clark", 0, AL_OPT_FLAG, &hp.clark, NULL, "heads: entropy with Clark's smoothing", 0, 0, NULL, 0, 0},
     };
-    int nopts = 8, npos = 0, done = 0;
+    int nopts = 9, npos = 0, done = 0;
     const char *pos[1];
     al_status st =
         al_cmd_parse(argc, argv, opts, &nopts, &c, "stats FILE [options]",

@@ -12,7 +12,7 @@
 #include "runfs.h"
 
 /* what `stats` takes of each analysis's parameters ("tokens" is shared by all) */
-static const char *const al_fuse_sinks[] = {"epsilon", "tokens", "positions", "hidden-threshold", NULL};
+static const char *const al_fuse_sinks[] = {"epsilon", "tokens", "positions", "hidden-threshold", "hidden-min-queries", NULL};
 static const char *const al_fuse_heads[] = {"tokens", "sink-tokens", "recent", "clark", NULL};
 static const char *const al_fuse_sim[] = {"tokens", NULL};
 

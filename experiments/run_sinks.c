@@ -72,7 +72,8 @@ al_status al_sinks_write_stats(const al_run *r, const al_unit *u, const char *st
         int64_t N = rec->N, L = rec->L, H = rec->H, T = lay->ncols - 1;
         if (lay->nrows != L || heads->nrows != L * H || heads->ncols != T + 3)
             res = al_fail(e, AL_EINTERNAL, stage, NULL, "sinks tables of unexpected shape");
-        const cJSON *eps = al_step_param(st, "epsilon"), *tau = al_step_param(st, "hidden-threshold");
+        const cJSON *eps = al_step_param(st, "epsilon"), *tau = al_step_param(st, "hidden-threshold"),
+                    *mq = al_step_param(st, "hidden-min-queries");
         al_buf_printf(&b,
                       "{\n\t\"analysis\": \"sinks\",\n\t\"samples\": %lld,\n\t\"layers\": %lld,\n\t\"heads\": %lld,\n"
                       "\t\"tokens\": %lld,\n\t\"positions\": %lld,\n\t\"epsilon\": ",
@@ -80,6 +81,8 @@ al_status al_sinks_write_stats(const al_run *r, const al_unit *u, const char *st
         al_num(&b, eps ? eps->valuedouble : 0.3);
         al_buf_printf(&b, ",\n\t\"hidden_threshold\": ");
         al_num(&b, tau ? tau->valuedouble : 0.1);
+        al_buf_printf(&b, ",\n\t\"hidden_min_queries\": %lld,\n\t\"causal\": %d",
+                      mq ? (long long)mq->valuedouble : 16LL, rec->causal ? 1 : 0);
         /* hit counts are integers: recovered exactly from the per-layer rates 100 hits / (N H) */
         al_buf_printf(&b, ",\n\t\"hits\": [");
         for (int64_t l = 0; l < L && res == AL_OK; l++) {
@@ -115,6 +118,8 @@ al_status al_sinks_write_stats(const al_run *r, const al_unit *u, const char *st
 typedef struct {
     int64_t N, L, H, T, K;
     double eps, tau;
+    int64_t min_queries; /* hidden sinks: keys seen by at least this many queries */
+    int causal;
     int64_t *hits; /* [L, T] */
     double *alpha; /* [L * H, T] */
 } al_sstats;
@@ -128,11 +133,13 @@ static al_status al_sstats_read(const char *dir, al_sstats *s, al_error *e) {
     s->N = (int64_t)NUM("samples"), s->L = (int64_t)NUM("layers"), s->H = (int64_t)NUM("heads");
     s->T = (int64_t)NUM("tokens"), s->K = (int64_t)NUM("positions"), s->eps = NUM("epsilon"),
     s->tau = NUM("hidden_threshold");
+    double mq = NUM("hidden_min_queries"), causal = NUM("causal"); /* absent (NaN) in a folder of an older run */
+    s->min_queries = mq >= 1 && mq <= 1e12 ? (int64_t)mq : 0, s->causal = causal == 1;
 #undef NUM
     const cJSON *hits = cJSON_GetObjectItemCaseSensitive(j, "hits"),
                 *am = cJSON_GetObjectItemCaseSensitive(j, "alpha_mean");
     al_status st = AL_OK;
-    if (!(s->N > 0 && s->L > 0 && s->H > 0 && s->T > 0 && s->K > 0 && s->K <= s->T) ||
+    if (!(s->N > 0 && s->L > 0 && s->H > 0 && s->T > 0 && s->K > 0 && s->K <= s->T && s->min_queries > 0) ||
         cJSON_GetArraySize(hits) != s->L || cJSON_GetArraySize(am) != s->L * s->H)
         st = al_fail(e, AL_EFORMAT, p, NULL, "inconsistent sink statistics");
     s->hits = al_calloc((size_t)(s->L * s->T), sizeof *s->hits);
@@ -208,7 +215,7 @@ static int al_sinks_rows(al_sstats *g, int m, const char *id, al_table **t) {
                 mean[j] = s / (double)N;
             }
         }
-        int64_t np = al_hidden_sinks(mean, T, g[0].tau, pos);
+        int64_t np = al_hidden_sinks(mean, T, g[0].tau, g[0].min_queries, g[0].causal, pos);
         al_cell *c = al_table_row(t[2]);
         if ((bad = !c)) break;
         if (id) bad |= al_cell_str(&c[0], id);
@@ -264,7 +271,8 @@ al_status al_sinks_combine(const char *const *dirs, const char *const *ids, int 
         st = al_sstats_read(dirs[i], &s[i], e);
     int same = 1;
     for (int i = 1; i < n; i++)
-        same &= s[i].L == s[0].L && s[i].H == s[0].H && s[i].T == s[0].T && s[i].K == s[0].K && s[i].tau == s[0].tau;
+        same &= s[i].L == s[0].L && s[i].H == s[0].H && s[i].T == s[0].T && s[i].K == s[0].K && s[i].tau == s[0].tau &&
+                s[i].min_queries == s[0].min_queries && s[i].causal == s[0].causal;
     int stack = with_input && !same; /* one set per input when they cannot be pooled */
     int64_t K = n ? s[0].K : 0;
     t[0] = al_sinks_table("sinks_rate", "Sink rate by position (% of heads with alpha > eps)", stack,

@@ -17,6 +17,7 @@ static const al_pdef al_p_sinks[] = {
     {"tokens", AL_PT_INT, 1, BIG},
     {"positions", AL_PT_INT, 1, 1e9},
     {"hidden-threshold", AL_PT_NUM, 0, 1},
+    {"hidden-min-queries", AL_PT_INT, 1, BIG},
     {"from-qk", AL_PT_BOOL},
     {NULL},
 };

@@ -43,9 +43,13 @@ Test(sinks, worked_example_hidden_sinks) {
     double alpha[4];
     alpha_of(W, 4, 1, alpha);
     int64_t pos[4];
-    int64_t m = al_hidden_sinks(alpha, 4, 0.1, pos);
+    int64_t m = al_hidden_sinks(alpha, 4, 0.1, 1, 1, pos); /* m = 1: every key */
     cr_assert_eq(m, 3);
     cr_assert(pos[0] == 1 && pos[1] == 2 && pos[2] == 3);
+    cr_assert_eq(al_hidden_sinks(alpha, 4, 0.1, 16, 1, pos), 0); /* default m = 16: none at T = 4 */
+    cr_assert_eq(al_hidden_sinks(alpha, 4, 0.1, 2, 1, pos), 2);  /* key 3 is seen by one query only */
+    cr_assert(pos[0] == 1 && pos[1] == 2);
+    cr_assert_eq(al_hidden_sinks(alpha, 4, 0.1, 16, 0, pos), 3); /* non-causal: every key is seen by T queries */
 }
 
 Test(sinks, worked_example_act_calibration) {

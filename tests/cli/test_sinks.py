@@ -22,9 +22,14 @@ for dt in ("f32", "f16", "bf16"):
         heads = {(x["layer"], x["head"]): x for x in out["heads"]}
         check(len(heads) == 12, f"{dt}: 12 head rows expected")
         check(all(close(x["alpha"], mean_alpha[l, h, :6]) for (l, h), x in heads.items()), f"{dt} T={T}: alpha")
-        hid = {(l, h): [int(j) for j in np.nonzero(mean_alpha[l, h, 1:].astype(np.float32) > np.float32(0.1))[0] + 1]
-               for l in range(3) for h in range(4)}
-        check(all(x["hidden_sinks"] == hid[k] for k, x in heads.items()), f"{dt}: hidden sinks")
+        for m in (16, 1, 30):  # hidden sinks only among keys seen by at least m queries: T - j >= m
+            if m != 16:
+                out = js("sinks", p, "--tokens", T, "--epsilon", eps, "--positions", 6, "--hidden-min-queries", m)
+                heads = {(x["layer"], x["head"]): x for x in out["heads"]}
+            hid = {(l, h): [int(j) for j in np.nonzero(mean_alpha[l, h, 1:].astype(np.float32) > np.float32(0.1))[0] + 1
+                            if T - j >= m] for l in range(3) for h in range(4)}
+            check(all(x["hidden_sinks"] == hid[k] for k, x in heads.items()), f"{dt} T={T} m={m}: hidden sinks")
+            check(out["params"]["hidden-min-queries"] == m, f"{dt}: hidden-min-queries in params")
     # the planted sink heads are found
     hs = {(x["layer"], x["head"]): x["alpha"][0] for x in out["heads"]}
     check(hs[(0, 1)] > 0.3 and hs[(2, 3)] > 0.3, f"{dt}: planted sinks not found")
@@ -61,7 +66,11 @@ np.save(f"{d}/w.npy", W)
 out = js("sinks", f"{d}/w.npy", "--tokens", 4, "--positions", 4)
 check(out["sink_rate"] == [100, 0, 0, 0], f"worked example sink rate {out['sink_rate']}")
 check(close(out["heads"][0]["alpha"], [0.725, 0.4 / 3, 0.2, 0.3]), "worked example alpha")
-check(out["heads"][0]["hidden_sinks"] == [1, 2, 3], "worked example hidden sinks")
+check(out["heads"][0]["hidden_sinks"] == [], "worked example hidden sinks (m = 16: none at T = 4)")
+out1 = js("sinks", f"{d}/w.npy", "--tokens", 4, "--positions", 4, "--hidden-min-queries", 1)
+check(out1["heads"][0]["hidden_sinks"] == [1, 2, 3], "worked example hidden sinks with m = 1")
+rc, _, err = run("sinks", f"{d}/w.npy", "--hidden-min-queries", 0)
+check(rc == 2 and "hidden-min-queries" in err, f"--hidden-min-queries 0 must exit 2: {rc} {err}")
 
 # 4. JSON provenance fields of CLI.md, first and in order
 keys = list(out.keys())
