@@ -32,7 +32,7 @@ cat > "$W/spec.json" <<JSON
 JSON
 now() { date +%s.%N; }
 timed() { local out=$1; shift; rm -rf "$out"; local t0; t0=$(now); "$@" run "$W/spec.json" -o "$out" --device cuda -q; local rc=$?
-          echo "$(now) - $t0" | bc -l; return $rc; }
+          awk -v a="$(now)" -v b="$t0" 'BEGIN{print a-b}'; return $rc; }
 {
 echo "# attnlab run --device cuda under MPI ($(date -u +%FT%TZ))"
 echo
@@ -43,10 +43,10 @@ echo
 echo "| run | seconds | units/s | speed-up | tables equal to one process |"
 echo "|---|---|---|---|---|"
 t1=$(timed "$W/p1" "$A") || echo "| one process | failed | | | |"
-echo "| one process | $(printf %.2f "$t1") | $(printf %.2f "$(echo "12 / $t1" | bc -l)") | 1.00 | (reference) |"
+echo "| one process | $(printf %.2f "$t1") | $(awk -v t="$t1" 'BEGIN{printf "%.2f", 12/t}') | 1.00 | (reference) |"
 for n in 1 2; do
     t=$(timed "$W/n$n" "${MPIRUN[@]}" -n $n "$A") || { echo "| $n rank(s) | failed (exit $?) | | | |"; continue; }
     same=yes; diff -r "$W/p1/tables" "$W/n$n/tables" >/dev/null && cmp -s "$W/p1/report.md" "$W/n$n/report.md" || same=NO
-    echo "| $n rank(s) | $(printf %.2f "$t") | $(printf %.2f "$(echo "12 / $t" | bc -l)") | $(printf %.2f "$(echo "$t1 / $t" | bc -l)") | $same |"
+    echo "| $n rank(s) | $(printf %.2f "$t") | $(awk -v t="$t" 'BEGIN{printf "%.2f", 12/t}') | $(awk -v a="$t1" -v t="$t" 'BEGIN{printf "%.2f", a/t}') | $same |"
 done
 } 2>&1 | tee "$R"
