@@ -43,7 +43,9 @@ int al_cmd_run(int argc, char **argv) {
                      "attnlab version, the parameters and the inputs' content): a rerun skips what is up to\n"
                      "date, and a run killed at any point and run again gives the tables of a clean run.\n"
                      "--shard I/N runs items I, I+N, I+2N, ...; `attnlab merge` combines the shards' folders.\n"
-                     "Combined tables: DIR/tables/STEP/NAME.tsv (and .json). Examples: experiments/*.json.",
+                     "Combined tables: DIR/tables/STEP/NAME.tsv (and .json). Examples: experiments/*.json.\n"
+                     "DIR must be new, empty or a folder of an earlier run; only what a run recorded as its own\n"
+                     "there is ever replaced or removed (docs/reliability.md).",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
     if (!r.common.out) return al_cmd_finish(al_fail(&e, AL_EUSAGE, "run", NULL, "-o DIR is required"), &e);
@@ -56,7 +58,7 @@ int al_cmd_run(int argc, char **argv) {
         return al_cmd_finish(
             al_fail(&e, AL_EUSAGE, "--shard", NULL, "expected I/N with 0 <= I < N, e.g. 0/4 (got '%s')", shard), &e);
     r.tty = isatty(STDERR_FILENO) && !r.common.quiet;
-    al_fs_abspath(r.common.out, r.out, sizeof r.out);
+    if ((st = al_fs_outpath(r.common.out, r.out, &e)) != AL_OK) return al_cmd_finish(st, &e);
     if ((st = al_spec_load(pos[0], &r.spec, &e)) == AL_OK && (st = al_spec_resolve(r.spec, &e)) == AL_OK &&
         (st = al_run_prepare_dir(&r, &e)) == AL_OK && (st = al_run_plan(&r, &e)) == AL_OK &&
         (st = al_run_execute(&r, &e)) == AL_OK) {
@@ -64,7 +66,7 @@ int al_cmd_run(int argc, char **argv) {
         st = al_run_finish(&r, &e);
     }
     int rc = st != AL_OK ? al_cmd_finish(st, &e) : al_run_outcome(&r, "run");
-    al_run_free(&r);
+    al_run_free(&r, st == AL_OK);
     al_spec_free(r.spec);
     return rc;
 }
