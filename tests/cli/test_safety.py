@@ -240,8 +240,9 @@ check(rc == 0 and open(f"{pk}/extra.tsv").read() == "from the killed commit\n" a
 # 8. fsync before the commit is reported: files, then the rename, then the folder (strace, when installed)
 if shutil.which("strace"):
     fs = f"{d}/fs"
+    senv = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")  # LSan refuses ptrace
     p = subprocess.run(["strace", "-f", "-e", "trace=openat,fsync,rename,renameat,renameat2", "-o", f"{d}/strace.txt",
-                        A, "heads", rec, "-o", fs, "-q"], capture_output=True, text=True)
+                        A, "heads", rec, "-o", fs, "-q"], capture_output=True, text=True, env=senv)
     log = open(f"{d}/strace.txt").read().splitlines()
     fds, events = {}, []
     for l in log:
@@ -258,11 +259,11 @@ if shutil.which("strace"):
     synced = [i for i, e in enumerate(events) if e[0] == "fsync" and e[1].endswith("heads_roles.json")]
     dsync = [i for i, e in enumerate(events) if e[0] == "fsync" and e[1].rstrip("/") == fs]
     check(p.returncode == 0 and ren and synced and synced[0] < ren[0] and dsync and dsync[-1] > ren[-1],
-          f"fsync order (file before rename, folder after): {events[-12:]}")
+          f"fsync order (file before rename, folder after): exit {p.returncode} {p.stderr[-300:]} {events[-12:]}")
     p = subprocess.run(["strace", "-f", "-e", "trace=openat,fsync,rename,renameat,renameat2", "-o", f"{d}/strace2.txt",
-                        A, "run", sp, "-o", f"{d}/fsr", "-q"], capture_output=True, text=True)
+                        A, "run", sp, "-o", f"{d}/fsr", "-q"], capture_output=True, text=True, env=senv)
     log = open(f"{d}/strace2.txt").read()
-    check(p.returncode == 0 and log.count("fsync(") > 20, f"run: fsyncs {log.count('fsync(')}")
+    check(p.returncode == 0 and log.count("fsync(") > 20, f"run: exit {p.returncode} {p.stderr[-300:]}, fsyncs {log.count('fsync(')}")
 else:
     print("note: strace not installed: the fsync order was not traced")
 
