@@ -22,6 +22,7 @@ struct al_own_set {
     char **slot; /* [cap] open addressing; NULL = empty */
     size_t cap, n;
     int fd;            /* the record, opened for appending */
+    int joined;        /* al_own_join: another process of the run rewrites the record */
     struct stat *prot; /* [nprot] files spec inputs resolve to (and the links naming them) */
     int nprot;
 };
@@ -152,15 +153,17 @@ al_status al_own_accept(al_run *r, al_error *e) {
                    "not empty and not an attnlab run (no run.json): nothing was changed; give a new or empty folder");
 }
 
-/* Loads the record (a last line without its newline was cut by a crash: dropped, and the record ends with one). */
-static al_status al_own_load(al_run *r, al_error *e) {
+/* Adds the record's complete lines to the set; *torn: its last line lacks its newline (cut by a crash: dropped);
+ * *absent: there is no record. */
+static al_status al_own_read(al_run *r, int *torn, int *absent, al_error *e) {
     char p[4300];
     snprintf(p, sizeof p, "%s/" AL_OWN_FILE, r->out);
     size_t len = 0;
     al_error re;
+    al_error_clear(&re);
     char *text = al_fs_read(p, &len, &re);
-    int created = !text;
-    if (!text && re.status != AL_ENOENT) return *e = re, e->status;
+    *absent = !text && re.status == AL_ENOENT, *torn = 0;
+    if (!text && !*absent) return *e = re, e->status;
     for (char *s = text, *nl; s && (nl = strchr(s, '\n')); s = nl + 1) {
         *nl = 0;
         if (*s && al_own_insert(r->own, s) != 0) {
@@ -168,8 +171,17 @@ static al_status al_own_load(al_run *r, al_error *e) {
             return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
         }
     }
-    int torn = len && text[len - 1] != 0; /* the last newline became NUL above */
+    *torn = len && text[len - 1] != 0; /* the last newline became NUL above */
     al_free(text);
+    return AL_OK;
+}
+
+/* Loads the record and opens it for appending (it then ends with a newline). */
+static al_status al_own_load(al_run *r, al_error *e) {
+    char p[4300];
+    snprintf(p, sizeof p, "%s/" AL_OWN_FILE, r->out);
+    int torn, created;
+    if (al_own_read(r, &torn, &created, e) != AL_OK) return e->status;
     r->own->fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (r->own->fd < 0) return al_fail(e, AL_EWRITE, p, NULL, "cannot write: %s", strerror(errno));
     if (torn && write(r->own->fd, "\n", 1) != 1) return al_fail(e, AL_EWRITE, p, NULL, "%s", strerror(errno));
@@ -196,6 +208,13 @@ static al_status al_own_protect(al_run *r, al_error *e) {
     return AL_OK;
 }
 
+al_status al_own_join(al_run *r, al_error *e) {
+    if (!(r->own = al_calloc(1, sizeof *r->own))) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
+    r->own->fd = -1;
+    r->own->joined = 1;
+    return al_own_load(r, e) != AL_OK ? e->status : al_own_protect(r, e);
+}
+
 al_status al_own_open(al_run *r, al_error *e) {
     if (!(r->own = al_calloc(1, sizeof *r->own))) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
     r->own->fd = -1;
@@ -218,9 +237,13 @@ al_status al_own_open(al_run *r, al_error *e) {
     return AL_OK;
 }
 
-/* Rewrites the record with the entries that still exist (through a temporary, fsynced, renamed). */
+/* Rewrites the record with the entries that still exist (through a temporary, fsynced, renamed); what other
+ * processes of the run appended meanwhile is read first. */
 static void al_own_compact(al_run *r) {
     char p[4300], tmp[4400], path[4600];
+    int torn, absent;
+    al_error e;
+    if (al_own_read(r, &torn, &absent, &e) != AL_OK || absent) return;
     snprintf(p, sizeof p, "%s/" AL_OWN_FILE, r->out);
     al_own_tmp(r, "owned", tmp, sizeof tmp);
     FILE *f = fopen(tmp, "w");
@@ -241,14 +264,16 @@ static void al_own_compact(al_run *r) {
 
 void al_own_close(al_run *r, int ok) {
     if (!r->own) return;
-    if (ok && r->own->fd >= 0) al_own_compact(r);
+    if (ok && r->own->fd >= 0 && !r->own->joined) al_own_compact(r);
     if (r->own->fd >= 0) close(r->own->fd);
     for (size_t i = 0; i < r->own->cap; i++)
         al_free(r->own->slot[i]);
     al_free(r->own->slot);
     al_free(r->own->prot);
+    int joined = r->own->joined;
     al_free(r->own);
     r->own = NULL;
+    if (joined) return;
     char p[4300];
     snprintf(p, sizeof p, "%s/" AL_OWN_TMP, r->out);
     rmdir(p); /* empty unless a kill left something: then the next driver empties it */
@@ -269,8 +294,10 @@ al_status al_own_mkdirs(al_run *r, const char *rel, al_error *e) {
             if (!S_ISDIR(st.st_mode)) return al_fail(e, AL_EUSAGE, p, NULL, "exists and is not a folder");
         } else if (al_own_add(r, sub, e) != AL_OK)
             return e->status;
-        else if (mkdir(p, 0777) != 0 || al_fsync_parent(p) != 0)
+        else if ((mkdir(p, 0777) != 0 && errno != EEXIST) || al_fsync_parent(p) != 0)
             return al_fail(e, AL_EWRITE, p, NULL, "cannot create folder: %s", strerror(errno));
+        else if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) /* made meanwhile by another process: as above */
+            return al_fail(e, AL_EUSAGE, p, NULL, "exists and is not a folder");
         if (!(*s = c)) break;
     }
     return AL_OK;

@@ -17,6 +17,9 @@ al_status al_own_accept(al_run *r, al_error *e);
 al_status al_own_open(al_run *r, al_error *e);
 /* Frees the record; ok: rewrite it first with the entries that still exist. Removes the empty temporaries folder. */
 void al_own_close(al_run *r, int ok);
+/* Another process of the same run (an MPI rank other than 0, after rank 0's al_own_open): opens the record to
+ * append to it; the record is rewritten only by the process that opened it with al_own_open. */
+al_status al_own_join(al_run *r, al_error *e);
 /* 1 when rel (relative to OUT) is recorded as the driver's. */
 int al_own_has(const al_run *r, const char *rel);
 /* Records rel (and makes the record durable) before the caller creates it. */
