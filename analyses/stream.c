@@ -109,10 +109,13 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     int64_t fixed = P * (2 * T + ldk) * D * 4;
     int64_t rows = (c->mem / 2 - fixed) / (P * T * 4);
     if (rows < 1) rows = 1;
-    /* a block of about 512 KiB per head stays in the core's cache from the scores to the last statistic (each
-     * row is computed alone, so the block size never changes a result) */
+    /* a block of about 512 KiB per head stays in the core's cache from the scores to the last statistic, but
+     * at least 32 rows: each panel of keys then serves 8 groups of rows per block (at T = 32768 the keys are
+     * 8-16 MiB, read from L3 once per block: 4-row blocks took twice as long). Each row is computed alone, so
+     * the block size never changes a result. */
     int64_t Bc = (512 << 10) / (T * 4);
-    if (rows > Bc) rows = Bc > 4 ? Bc / 4 * 4 : 4;
+    if (Bc < 32) Bc = 32;
+    if (rows > Bc) rows = Bc / 4 * 4;
     int64_t B = rows < T ? rows : T;
     size_t ws_head = 0;
     for (int k = 0; k < nv; k++)
@@ -121,9 +124,11 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     float *kb = al_malloc((size_t)(P * T * D), sizeof(float));    /* [P, T, D] */
     float *ktb = al_malloc((size_t)(P * D * ldk), sizeof(float)); /* [P, D, ldk] keys transposed */
     float *sb = al_malloc((size_t)(P * B * T), sizeof(float));    /* [P, B, T] */
+    double *eb = al_malloc((size_t)(P * B), sizeof(double));      /* [P, B] row entropies of each block */
     unsigned char *ws = al_malloc((size_t)P, ws_head ? ws_head : 1);
     al_status st = AL_OK;
-    if (!qb || !kb || !ktb || !sb || !ws) st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for q/k blocks");
+    if (!qb || !kb || !ktb || !sb || !eb || !ws)
+        st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for q/k blocks");
     al_progress pg;
     al_progress_begin(&pg, "attnlab", r->L * r->N * r->H, c->quiet);
     int64_t group = r->H / r->H_kv;
@@ -149,13 +154,15 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
 #pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
                 for (int64_t p = 0; p < np; p++) {
-                    al_head_id hd = {n, l, h0 + p, T, r->causal};
+                    al_head_id hd = {n, l, h0 + p, T, r->causal, eb + p * B};
                     float *S = sb + p * B * T, *Kt = ktb + p * D * ldk;
                     al_qk_pack_keys(kb + p * T * D, T, D, Kt, ldk);
                     for (int64_t row0 = 0; row0 < T; row0 += B) {
                         int64_t nr = T - row0 < B ? T - row0 : B;
+                        /* the softmax gives each row's entropy from its logits (no log per key): hd tells the
+                         * visitors, which use it instead of computing it from the probabilities */
                         al_qk_probs_packed(qb + p * T * D + row0 * D, Kt, ldk, nr, T, D, row0, r->q_scale, r->causal, S,
-                                           T);
+                                           T, eb + p * B);
                         al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, S, T, row0, nr);
                     }
                 }
@@ -168,6 +175,7 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     al_free(kb);
     al_free(ktb);
     al_free(sb);
+    al_free(eb);
     al_free(ws);
     return st;
 }

@@ -21,7 +21,7 @@ int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra
 /* One block of all heads from q and k: kb holds one head's keys [T, D] as read, then a layer's keys
  * transposed [H_kv, D, ldk]; queries [H, B, D]. */
 static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, int64_t nr, float *A, int64_t B,
-                                 float *kb, float *qb, al_error *e) {
+                                 float *kb, float *qb, double *ent, al_error *e) {
     int64_t D = r->D, group = r->H / r->H_kv, ldk = al_qk_ldk(T);
     float *kt = kb + T * D;
     char qn[64], kn[64];
@@ -40,7 +40,7 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t h = 0; h < r->H; h++)
             al_qk_probs_packed(qb + h * B * D, kt + (h / group) * D * ldk, ldk, nr, T, D, row0, r->q_scale, r->causal,
-                               A + (l * r->H + h) * B * T, T);
+                               A + (l * r->H + h) * B * T, T, ent + (l * r->H + h) * B);
     }
     return AL_OK;
 }
@@ -56,7 +56,9 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
     float *kb = qk ? al_malloc((size_t)(T * D + r->H_kv * D * al_qk_ldk(T)), sizeof(float))
                    : NULL;                                                    /* [T, D] + [H_kv, D, ldk] */
     float *qb = qk ? al_malloc((size_t)(r->H * B * D), sizeof(float)) : NULL; /* [H, B, D] */
-    if (!A || (qk && (!kb || !qb))) {
+    double *ent = qk ? al_malloc((size_t)(P * B), sizeof(double)) : NULL;     /* [P, B] row entropies */
+    if (!A || (qk && (!kb || !qb || !ent))) {
+        al_free(ent);
         al_free(A);
         al_free(kb);
         al_free(qb);
@@ -71,7 +73,7 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
         for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
             int64_t nr = T - row0 < B ? T - row0 : B;
             if (qk) {
-                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, e);
+                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, ent, e);
             } else {
                 for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
                     al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
@@ -84,12 +86,15 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
             }
             /* the visitor sees heads at a stride of B rows: repack when the last block is shorter */
             if (st == AL_OK && nr < B)
-                for (int64_t p = 1; p < P; p++)
+                for (int64_t p = 1; p < P; p++) {
                     memmove(A + p * nr * T, A + p * B * T, sizeof(float) * (size_t)(nr * T));
-            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, e);
+                    if (qk) memmove(ent + p * nr, ent + p * B, sizeof(double) * (size_t)nr);
+                }
+            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, qk ? ent : NULL, e);
             al_progress_add(&pg, nr);
         }
     al_progress_end(&pg);
+    al_free(ent);
     al_free(A);
     al_free(kb);
     al_free(qb);

@@ -10,8 +10,10 @@
 void al_qk_probs_ref(const float *Q, const float *K, int64_t nrows, int64_t T, int64_t D, int64_t row0, double scale,
                      int causal, float *P, int64_t ldp);
 
-/* Keys transposed once per head for the score kernel: Kt [D, ldk], ldk = al_qk_ldk(T) (T rounded up to 16,
- * the padding zero). */
+/* Keys transposed once per head for the score kernel, in panels of AL_QK_PANEL keys: Kt [ldk / 64, D, 64],
+ * key j's component d at (j / 64) * D * 64 + d * 64 + j % 64; ldk = al_qk_ldk(T) (T rounded up to 64, the
+ * padding zero). Size D * ldk floats. */
+#define AL_QK_PANEL 64
 int64_t al_qk_ldk(int64_t T);
 void al_qk_pack_keys(const float *K, int64_t T, int64_t D, float *Kt, int64_t ldk);
 
@@ -24,20 +26,24 @@ void al_qk_scores(const float *Q, int64_t nrows, int64_t D, const float *Kt, int
 void al_qk_scores_ref(const float *Q, int64_t nrows, int64_t D, const float *Kt, int64_t ldk, int64_t T, int64_t row0,
                       int causal, float scale, float *S, int64_t lds);
 
-/* Tuned probabilities: al_qk_scores, then al_softmax_rows. Every row is computed the same way whatever the
- * block it falls in, so results do not depend on --mem or --threads. Kt: from al_qk_pack_keys. */
+/* Tuned probabilities: al_qk_scores, then al_softmax_rows_ent (ent: [nrows] row entropies, or NULL). Every
+ * row is computed the same way whatever the block it falls in, so results do not depend on --mem or
+ * --threads. Kt: from al_qk_pack_keys. */
 void al_qk_probs_packed(const float *Q, const float *Kt, int64_t ldk, int64_t nrows, int64_t T, int64_t D, int64_t row0,
-                        double scale, int causal, float *P, int64_t ldp);
+                        double scale, int causal, float *P, int64_t ldp, double *ent);
 /* The same from K [T, D] (packs the keys into a temporary first); returns -1 when out of memory. */
 int al_qk_probs(const float *Q, const float *K, int64_t nrows, int64_t T, int64_t D, int64_t row0, double scale,
                 int causal, float *P, int64_t ldp);
 
 /* In place: each row r of S [nrows, lds] becomes softmax(S[r, 0..vis-1]), vis = min(row0 + r + 1, ncols)
  * when causal, ncols otherwise; entries from vis to ncols-1 become 0. exp is al_expf_poly's; the row sum is
- * accumulated in double in 16 lanes (key j in lane j mod 16), the same bits on every code path. */
+ * accumulated in double in 16 lanes (key j in lane j mod 16), the same bits on every code path. With ent
+ * ([nrows], or NULL), each row's entropy -sum p ln p = ln z - sum e x / z (x = s - max, e = exp x), from the
+ * logits: no log per key. */
+void al_softmax_rows_ent(float *S, int64_t nrows, int64_t ncols, int64_t lds, int64_t row0, int causal, double *ent);
 void al_softmax_rows(float *S, int64_t nrows, int64_t ncols, int64_t lds, int64_t row0, int causal);
-/* The plain-C path of al_softmax_rows (its reference twin for identical bits). */
-void al_softmax_rows_ref(float *S, int64_t nrows, int64_t ncols, int64_t lds, int64_t row0, int causal);
+/* The plain-C path of al_softmax_rows_ent (its reference twin for identical bits). */
+void al_softmax_rows_ref(float *S, int64_t nrows, int64_t ncols, int64_t lds, int64_t row0, int causal, double *ent);
 
 /* Caps the code path (2: AVX-512, 1: AVX2, 0: plain C) for the tests that compare them; returns the path now
  * used. Not thread-safe: call before any kernel runs. */

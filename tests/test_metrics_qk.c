@@ -91,7 +91,7 @@ Test(qk, every_code_path_gives_the_same_bits) {
             int64_t B = 1 + (int64_t)al_rng_below(&g, (uint64_t)T);
             for (int64_t r0 = 0; r0 < T; r0 += B)
                 al_qk_probs_packed(Q + r0 * D, Kt, ldk, T - r0 < B ? T - r0 : B, T, D, r0, 1.0 / sqrt((double)D),
-                                   causal, P[isa] + r0 * T, T);
+                                   causal, P[isa] + r0 * T, T, NULL);
         }
         al_qk_isa_cap(2);
         cr_assert(!memcmp(P[0], P[1], sizeof(float) * (size_t)(T * T)), "trial %d: AVX2 and plain C differ", trial);
@@ -102,4 +102,43 @@ Test(qk, every_code_path_gives_the_same_bits) {
         for (int i = 0; i < 3; i++)
             free(P[i]);
     }
+}
+
+/* Row entropies from the logits (ln z - sum e x / z) against -sum p ln p of the double reference's
+ * probabilities, and the same bits on every code path. */
+Test(qk, softmax_entropies_match_reference) {
+    al_rng g;
+    al_rng_seed(&g, 5, 0);
+    int64_t T = 300, D = 40, ldk = al_qk_ldk(T);
+    float *Q = malloc(sizeof(float) * (size_t)(T * D)), *K = malloc(sizeof(float) * (size_t)(T * D));
+    float *Kt = malloc(sizeof(float) * (size_t)(D * ldk)), *P = malloc(sizeof(float) * (size_t)(T * T));
+    float *R = malloc(sizeof(float) * (size_t)(T * T));
+    double *ent[3] = {malloc(sizeof(double) * (size_t)T), malloc(sizeof(double) * (size_t)T),
+                      malloc(sizeof(double) * (size_t)T)};
+    for (int64_t i = 0; i < T * D; i++) {
+        Q[i] = (float)(3 * al_rng_normal(&g)); /* peaked and flat rows both */
+        K[i] = (float)(al_rng_normal(&g));
+    }
+    al_qk_pack_keys(K, T, D, Kt, ldk);
+    al_qk_probs_ref(Q, K, T, T, D, 0, 0.2, 1, R, T);
+    for (int isa = 2; isa >= 0; isa--) {
+        al_qk_isa_cap(isa);
+        al_qk_probs_packed(Q, Kt, ldk, T, T, D, 0, 0.2, 1, P, T, ent[isa]);
+    }
+    al_qk_isa_cap(2);
+    for (int64_t i = 0; i < T; i++) {
+        double h = 0;
+        for (int64_t j = 0; j <= i; j++)
+            h -= R[i * T + j] > 0 ? (double)R[i * T + j] * log((double)R[i * T + j]) : 0;
+        cr_assert(fabs(ent[0][i] - h) <= 1e-6 * h + 1e-6, "row %lld: entropy %.9g vs %.9g", (long long)i, ent[0][i], h);
+        cr_assert(ent[0][i] == ent[1][i] && ent[0][i] == ent[2][i], "row %lld: entropies differ between paths",
+                  (long long)i);
+    }
+    free(Q);
+    free(K);
+    free(Kt);
+    free(P);
+    free(R);
+    for (int i = 0; i < 3; i++)
+        free(ent[i]);
 }
