@@ -31,7 +31,8 @@ void al_heads_acc_free(al_heads_acc *a) {
     al_free(a);
 }
 
-al_heads_acc *al_heads_acc_new(const al_rec *r, int64_t T, const al_heads_params *p, const al_token_classes *cls, al_error *e) {
+al_heads_acc *al_heads_acc_new(const al_rec *r, int64_t T, const al_heads_params *p, const al_token_classes *cls,
+                               al_error *e) {
     al_heads_acc *a = al_calloc(1, sizeof *a);
     if (!a) goto oom;
     a->p = *p;
@@ -57,8 +58,14 @@ oom:
 static void al_heads_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     const al_heads_acc *a = ctx;
-    al_rowstat_cfg c = {a->T, hd->causal, a->p.sink_tokens, a->p.recent, a->p.clark, a->K,
-                        a->cls ? a->cls->member + hd->n * a->K * a->T : NULL};
+    al_rowstat_cfg c = {a->T,
+                        hd->causal,
+                        a->p.sink_tokens,
+                        a->p.recent,
+                        a->p.clark,
+                        a->K,
+                        a->cls ? a->cls->member + hd->n * a->K * a->T : NULL,
+                        hd->row_entropy};
     al_headstats_rows(A, nrows, lda, row0, &c, (double *)ws);
 }
 
@@ -76,7 +83,8 @@ static void al_heads_done(void *ctx, const al_head_id *hd, void *ws) {
     o[AL_HS_NEXT] += a->T > 1 && !hd->causal ? s[AL_HS_NEXT] / (T - 1) : NAN;
     o[AL_HS_DISTANCE] += s[AL_HS_DISTANCE] / T;
     o[AL_HS_DISTANT] += s[AL_HS_DISTANT] / T;
-    for (int64_t k = 0; k < a->K; k++) o[AL_HS_COUNT + k] += s[AL_HS_COUNT + k] / T;
+    for (int64_t k = 0; k < a->K; k++)
+        o[AL_HS_COUNT + k] += s[AL_HS_COUNT + k] / T;
 }
 
 /* GPU path (--device cuda): the engine hands over the head's row sums in the same slot layout */
@@ -102,11 +110,12 @@ al_heads_shape al_heads_acc_shape(const al_heads_acc *a) {
 }
 
 void al_heads_means(const al_heads_acc *a, int stat, double *out) {
-    static const int slot[AL_HEAD_NSTATS] = {AL_HS_ENTROPY, AL_HS_ENTROPY_NORM, AL_HS_FIRST, AL_HS_SELF,
+    static const int slot[AL_HEAD_NSTATS] = {AL_HS_ENTROPY, AL_HS_ENTROPY_NORM, AL_HS_FIRST,    AL_HS_SELF,
                                              AL_HS_PREV,    AL_HS_NEXT,         AL_HS_DISTANCE, AL_HS_DISTANT};
     int k = stat < AL_HEAD_NSTATS ? slot[stat] : AL_HS_COUNT + (stat - AL_HEAD_NSTATS);
     if (stat == AL_HEAD_ENTROPY && a->p.clark) k = AL_HS_CLARK;
-    for (int64_t i = 0; i < a->L * a->H; i++) out[i] = a->sum[i * a->S + k] / (double)a->N;
+    for (int64_t i = 0; i < a->L * a->H; i++)
+        out[i] = a->sum[i * a->S + k] / (double)a->N;
 }
 
 al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_common *c, al_result *res, al_error *e) {

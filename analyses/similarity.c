@@ -9,8 +9,8 @@
 #include "../core/alloc.h"
 #include "../metrics/js.h"
 #include "../metrics/mds.h"
-#include "stream.h"
 #include "../plots/kinds.h"
+#include "stream.h"
 
 struct al_similarity_acc {
     int64_t N, L, H, P, T, B;
@@ -19,7 +19,9 @@ struct al_similarity_acc {
     double *sum; /* [P, P] upper triangle: sum over samples and rows of JS */
 };
 
-void al_similarity_defaults(al_similarity_params *p) { p->tokens = 0; }
+void al_similarity_defaults(al_similarity_params *p) {
+    p->tokens = 0;
+}
 
 void al_similarity_acc_free(al_similarity_acc *a) {
     if (!a) return;
@@ -48,10 +50,12 @@ oom:
     return NULL;
 }
 
-static int64_t al_vis(int64_t i, int64_t T, int causal) { return causal ? i + 1 : T; }
+static int64_t al_vis(int64_t i, int64_t T, int causal) {
+    return causal ? i + 1 : T;
+}
 
 static al_status al_similarity_block(void *ctx, int64_t n, const float *A, int64_t P, int64_t lda, int64_t row0,
-                                     int64_t nrows, al_error *e) {
+                                     int64_t nrows, const double *ent, al_error *e) {
     al_similarity_acc *a = ctx;
     int64_t T = a->T;
 #pragma omp parallel for schedule(static)
@@ -84,18 +88,19 @@ void al_similarity_matrix(const al_similarity_acc *a, double *js) {
     double cnt = (double)a->N * (double)a->T;
     for (int64_t x = 0; x < P; x++) {
         js[x * P + x] = 0;
-        for (int64_t y = x + 1; y < P; y++) js[x * P + y] = js[y * P + x] = a->sum[x * P + y] / cnt;
+        for (int64_t y = x + 1; y < P; y++)
+            js[x * P + y] = js[y * P + x] = a->sum[x * P + y] / cnt;
     }
 }
 
 al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_error *e) {
     int64_t P = a->P, H = a->H, k = P < 2 ? P : 2;
-    double *js = al_malloc((size_t)(P * P), sizeof(double));       /* [P, P] */
-    double *X = al_calloc((size_t)(P * 2), sizeof(double));        /* [P, 2] */
+    double *js = al_malloc((size_t)(P * P), sizeof(double)); /* [P, P] */
+    double *X = al_calloc((size_t)(P * 2), sizeof(double));  /* [P, 2] */
     double *work = al_malloc((size_t)al_mds_work(P), sizeof(double));
-    double *xs = al_malloc((size_t)(2 * P), sizeof(double));       /* [2, P] x then y */
-    int64_t *layer = al_malloc((size_t)P, sizeof(int64_t));        /* [P] */
-    char(*lab)[48] = al_malloc((size_t)P, sizeof *lab);            /* [P] "L0H1" */
+    double *xs = al_malloc((size_t)(2 * P), sizeof(double)); /* [2, P] x then y */
+    int64_t *layer = al_malloc((size_t)P, sizeof(int64_t));  /* [P] */
+    char(*lab)[48] = al_malloc((size_t)P, sizeof *lab);      /* [P] "L0H1" */
     const char **labs = al_malloc((size_t)P, sizeof(char *));
     char *cols = al_malloc((size_t)P * 48 + 32, 1);
     double eig[2] = {0, 0};
@@ -103,12 +108,13 @@ al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_er
     al_similarity_matrix(a, js);
     int info = al_mds(js, P, k, X, eig, work);
     if (info != 0) {
-        al_fail(e, AL_EINTERNAL, NULL, NULL, "LAPACK dsyev failed (info %d) on the %lld x %lld MDS matrix", info, (long long)P,
-                (long long)P);
+        al_fail(e, AL_EINTERNAL, NULL, NULL, "LAPACK dsyev failed (info %d) on the %lld x %lld MDS matrix", info,
+                (long long)P, (long long)P);
         goto fail;
     }
     if (k < 2) /* one head: X was written as [P, 1] */
-        for (int64_t i = P - 1; i >= 0; i--) X[i * 2] = X[i], X[i * 2 + 1] = 0;
+        for (int64_t i = P - 1; i >= 0; i--)
+            X[i * 2] = X[i], X[i * 2 + 1] = 0;
     cJSON *doc = res->doc;
     cJSON_AddNumberToObject(doc, "tokens", (double)a->T);
     cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
@@ -116,7 +122,8 @@ al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_er
     cJSON *jm = cJSON_AddArrayToObject(doc, "mds");
     cJSON *je = cJSON_AddArrayToObject(doc, "mds_eigenvalues");
     if (!jh || !jj || !jm || !je) goto oom;
-    for (int64_t c = 0; c < k; c++) al_json_push(je, cJSON_CreateNumber(eig[c]));
+    for (int64_t c = 0; c < k; c++)
+        al_json_push(je, cJSON_CreateNumber(eig[c]));
     int o = snprintf(cols, (size_t)P * 48 + 32, "layer,head");
     for (int64_t x = 0; x < P; x++) {
         snprintf(lab[x], sizeof lab[x], "L%lldH%lld", (long long)(x / H), (long long)(x % H));
@@ -132,7 +139,8 @@ al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_er
         al_json_push(jj, cJSON_CreateDoubleArray(js + x * P, (int)P));
         al_json_push(jm, cJSON_CreateDoubleArray(X + x * 2, 2));
     }
-    al_table *tm = al_table_new("similarity_mds", "Heads placed by classical MDS of their JS divergences", "layer,head,x,y");
+    al_table *tm =
+        al_table_new("similarity_mds", "Heads placed by classical MDS of their JS divergences", "layer,head,x,y");
     al_table *tj = al_table_new("similarity_js", "Mean JS divergence between heads (Clark's smoothing)", cols);
     if (al_result_table(res, tm, 1) | al_result_table(res, tj, 0)) goto oom; /* | : each takes its table */
     for (int64_t x = 0; x < P; x++) {
@@ -144,11 +152,17 @@ al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_er
         al_cell_num(&c[3], X[x * 2 + 1]);
         al_cell_int(&d[0], x / H);
         al_cell_int(&d[1], x % H);
-        for (int64_t y = 0; y < P; y++) al_cell_num(&d[2 + y], js[x * P + y]);
+        for (int64_t y = 0; y < P; y++)
+            al_cell_num(&d[2 + y], js[x * P + y]);
     }
-    al_plot_opts hj = {.title = "Jensen-Shannon divergence between heads", .xlabel = "head", .ylabel = "head",
-                       .cblabel = "JS (nats)", .xtics = P <= 64 ? labs : NULL, .ytics = P <= 64 ? labs : NULL};
-    al_plot_opts sm = {.title = "Heads by classical MDS of their JS divergences (colour: layer)", .xlabel = "MDS 1",
+    al_plot_opts hj = {.title = "Jensen-Shannon divergence between heads",
+                       .xlabel = "head",
+                       .ylabel = "head",
+                       .cblabel = "JS (nats)",
+                       .xtics = P <= 64 ? labs : NULL,
+                       .ytics = P <= 64 ? labs : NULL};
+    al_plot_opts sm = {.title = "Heads by classical MDS of their JS divergences (colour: layer)",
+                       .xlabel = "MDS 1",
                        .ylabel = "MDS 2"};
     if (al_result_figure(res, al_plot_heatmap("similarity_js", js, P, P, &hj)) ||
         al_result_figure(res, al_plot_scatter("similarity_mds", xs, xs + P, layer, P, labs, "layer", &sm)))

@@ -19,11 +19,13 @@ typedef struct {
     int64_t n, l, h; /* sample, layer, query head */
     int64_t T;       /* analysed tokens: rows and keys */
     int causal;
+    const double *row_entropy; /* in block(): the block's row entropies [nrows] where the engine has them
+                                * (q/k path: from the logits), else NULL */
 } al_head_id;
 
 typedef struct {
     void *ctx;
-    size_t ws_bytes; /* per-head workspace, given T at registration */
+    size_t ws_bytes;                                               /* per-head workspace, given T at registration */
     void (*head_begin)(void *ctx, const al_head_id *hd, void *ws); /* may be NULL */
     /* A: [nrows, lda] rows row0..row0+nrows-1 of the head's map, keys 0..T-1 (lda >= T). */
     void (*block)(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0, int64_t nrows);

@@ -15,22 +15,23 @@ int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra
     int64_t per_row = T * (P * (int64_t)(4 + extra) + (int64_t)eb);
     int64_t rows = (mem / 2) / (per_row > 0 ? per_row : 1);
     if (rows < 1) rows = 1;
-    if (r->has[AL_T_Q]) /* q/k blocks start at multiples of AL_QK_TILE, so rows never depend on the block size */
-        rows = rows >= AL_QK_TILE ? rows / AL_QK_TILE * AL_QK_TILE : AL_QK_TILE;
     return rows > T ? T : rows;
 }
 
-/* One block of all heads from q and k: keys [H_kv, T, D] of a layer, queries [H, B, D]. */
+/* One block of all heads from q and k: kb holds one head's keys [T, D] as read, then a layer's keys
+ * transposed [H_kv, D, ldk]; queries [H, B, D]. */
 static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, int64_t nr, float *A, int64_t B,
-                                 float *kb, float *qb, al_error *e) {
-    int64_t D = r->D, group = r->H / r->H_kv;
+                                 float *kb, float *qb, double *ent, al_error *e) {
+    int64_t D = r->D, group = r->H / r->H_kv, ldk = al_qk_ldk(T);
+    float *kt = kb + T * D;
     char qn[64], kn[64];
     for (int64_t l = 0; l < r->L; l++) {
         al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
         al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
         for (int64_t g = 0; g < r->H_kv; g++) {
-            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, T, kb + g * T * D, e) != AL_OK) return e->status;
-            if (al_check_finite(kb + g * T * D, T * D, r->path, kn, "keys", e) != AL_OK) return e->status;
+            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, T, kb, e) != AL_OK) return e->status;
+            if (al_check_finite(kb, T * D, r->path, kn, "keys", e) != AL_OK) return e->status;
+            al_qk_pack_keys(kb, T, D, kt + g * D * ldk, ldk);
         }
         for (int64_t h = 0; h < r->H; h++) {
             if (al_rec_read_qkv(r, AL_T_Q, n, l, h, row0, nr, qb + h * B * D, e) != AL_OK) return e->status;
@@ -38,22 +39,26 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
         }
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t h = 0; h < r->H; h++)
-            al_qk_probs(qb + h * B * D, kb + (h / group) * T * D, nr, T, D, row0, r->q_scale, r->causal,
-                        A + (l * r->H + h) * B * T, T);
+            al_qk_probs_packed(qb + h * B * D, kt + (h / group) * D * ldk, ldk, nr, T, D, row0, r->q_scale, r->causal,
+                               A + (l * r->H + h) * B * T, T, ent + (l * r->H + h) * B);
     }
     return AL_OK;
 }
 
 al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *c, al_rows_visitor *v, al_error *e) {
     if (c->device && !strcmp(c->device, "cuda"))
-        return al_fail(e, AL_EUSAGE, "--device", NULL, "cuda: statistics over pairs of heads run on the CPU only (use --device cpu)");
+        return al_fail(e, AL_EUSAGE, "--device", NULL,
+                       "cuda: statistics over pairs of heads run on the CPU only (use --device cpu)");
     int qk = !r->has[AL_T_ATT] || c->from_qk;
     if (qk && !r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");
     int64_t P = r->L * r->H, D = r->D;
     float *A = al_malloc((size_t)(P * B), (size_t)T * sizeof(float)); /* [P, B, T] */
-    float *kb = qk ? al_malloc((size_t)(r->H_kv * T * D), sizeof(float)) : NULL; /* [H_kv, T, D] */
-    float *qb = qk ? al_malloc((size_t)(r->H * B * D), sizeof(float)) : NULL;    /* [H, B, D] */
-    if (!A || (qk && (!kb || !qb))) {
+    float *kb = qk ? al_malloc((size_t)(T * D + r->H_kv * D * al_qk_ldk(T)), sizeof(float))
+                   : NULL;                                                    /* [T, D] + [H_kv, D, ldk] */
+    float *qb = qk ? al_malloc((size_t)(r->H * B * D), sizeof(float)) : NULL; /* [H, B, D] */
+    double *ent = qk ? al_malloc((size_t)(P * B), sizeof(double)) : NULL;     /* [P, B] row entropies */
+    if (!A || (qk && (!kb || !qb || !ent))) {
+        al_free(ent);
         al_free(A);
         al_free(kb);
         al_free(qb);
@@ -68,7 +73,7 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
         for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
             int64_t nr = T - row0 < B ? T - row0 : B;
             if (qk) {
-                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, e);
+                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, ent, e);
             } else {
                 for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
                     al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
@@ -81,11 +86,15 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
             }
             /* the visitor sees heads at a stride of B rows: repack when the last block is shorter */
             if (st == AL_OK && nr < B)
-                for (int64_t p = 1; p < P; p++) memmove(A + p * nr * T, A + p * B * T, sizeof(float) * (size_t)(nr * T));
-            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, e);
+                for (int64_t p = 1; p < P; p++) {
+                    memmove(A + p * nr * T, A + p * B * T, sizeof(float) * (size_t)(nr * T));
+                    if (qk) memmove(ent + p * nr, ent + p * B, sizeof(double) * (size_t)nr);
+                }
+            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, qk ? ent : NULL, e);
             al_progress_add(&pg, nr);
         }
     al_progress_end(&pg);
+    al_free(ent);
     al_free(A);
     al_free(kb);
     al_free(qb);

@@ -12,9 +12,10 @@
 typedef struct {
     void *ctx;
     /* A: [P, nrows, lda], P = L * H, head p = l * H + h: rows row0..row0+nrows-1 of sample n, keys 0..T-1, already
-     * validated. Called serially in (sample, row) order; the visitor may run OpenMP inside. */
+     * validated. Called serially in (sample, row) order; the visitor may run OpenMP inside. ent: [P, nrows] the
+     * rows' entropies where the engine has them (from q and k: from the logits), else NULL. */
     al_status (*block)(void *ctx, int64_t n, const float *A, int64_t P, int64_t lda, int64_t row0, int64_t nrows,
-                       al_error *e);
+                       const double *ent, al_error *e);
 } al_rows_visitor;
 
 /* Rows per block for T keys when the visitor needs extra bytes of scratch per map element beside the float32
