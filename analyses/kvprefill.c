@@ -199,17 +199,8 @@ static void al_kvp_prompt_row(al_kvp *a, int64_t p, const float *row, int64_t i)
 void al_kvp_measure(const al_kvp *a, const float *row, int64_t i, const uint8_t *keep, int64_t nk, const float *v,
                     const double *o, const double *suf_o, double suf_m, double *ok, double *s) {
     int64_t P = a->P, D = a->D;
-    double m0 = 0, m1 = 0, m2 = 0, m3 = 0; /* four partial sums: the loop vectorises */
-    int64_t j = 0;
-    for (; j + 4 <= P; j += 4) {
-        m0 += keep[j] ? (double)row[j] : 0;
-        m1 += keep[j + 1] ? (double)row[j + 1] : 0;
-        m2 += keep[j + 2] ? (double)row[j + 2] : 0;
-        m3 += keep[j + 3] ? (double)row[j + 3] : 0;
-    }
-    for (; j < P; j++)
-        m0 += keep[j] ? (double)row[j] : 0;
-    double m = (m0 + m1) + (m2 + m3) + suf_m;
+    double m = al_kvm_kept_sum(row, keep, P) + suf_m;
+    int64_t j;
     s[0] += m;
     s[1] += (double)(nk + i - P + 1) / (double)(i + 1);
     if (!v) return;

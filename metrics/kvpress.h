@@ -60,10 +60,15 @@ void al_kvm_knorm(const float *k, int64_t n, int64_t D, double *s);
  * j >= sink (cov = 0: no covariance term), s[j] = 0 below. work [D + D * D] doubles. */
 void al_kvm_expected(const float *q, const float *k, int64_t P, int64_t D, int64_t sink, int cov, double *work,
                      double *s);
-/* Quest's bound for each page of `page` keys of k [n, D] given query q [D]: sum_d max(q_d kmin_d, q_d kmax_d);
- * kmin, kmax [npages, D] precomputed by al_kvm_pages. */
+/* Quest's bound for each page of `page` keys of k [n, D] given query q [D]: sum_d max(q_d kmin_d, q_d kmax_d)
+ * (in float); kmin, kmax [npages, D] precomputed by al_kvm_pages. */
 void al_kvm_pages(const float *k, int64_t n, int64_t D, int64_t page, float *kmin, float *kmax);
 void al_kvm_quest(const float *q, const float *kmin, const float *kmax, int64_t npages, int64_t D, double *s);
+
+/* sum of a [n] over the keys keep [n] (0/1) marks, in double, in 4 lanes by key mod 4 folded (0 + 1) + (2 + 3):
+ * AVX2 where the processor has it, else plain, the same sum either way. */
+double al_kvm_kept_sum(const float *a, const uint8_t *keep, int64_t n);
+double al_kvm_kept_sum_plain(const float *a, const uint8_t *keep, int64_t n);
 
 /* Selection: keep [n] 0/1 marks the k largest of s [n], ties to the lower index. Tuned: quickselect (x, y [n]
  * scratch); reference: repeated linear scans. Both return k (clamped to n). */

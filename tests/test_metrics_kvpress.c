@@ -267,3 +267,41 @@ Test(kvpress, prefill_matches_twin, .timeout = 120) {
     al_rec_close(r);
     cr_assert_eq(rows, 11 * 2 * 2 * L * HKV, "%lld rows of kvsim_kept", (long long)rows);
 }
+
+/* The kept-mass sum (AVX2 where available) against its plain twin bit for bit, and against a literal sum; Quest's
+ * float page bounds select what the double twin selects on tie-free keys. */
+Test(kvpress, kept_sum_and_quest_twins) {
+    al_rng r;
+    al_rng_seed(&r, 13, 0);
+    enum { N = 203, D = 8, P = 100 };
+    float a[N], k[P * D], q[2 * D], kmin[7 * D], kmax[7 * D];
+    uint8_t keep[N], want[P], got[P], kp[7];
+    for (int rep = 0; rep < 50; rep++) {
+        for (int j = 0; j < N; j++)
+            a[j] = (float)al_rng_uniform(&r), keep[j] = al_rng_below(&r, 2) == 1;
+        int64_t n = 1 + (int64_t)al_rng_below(&r, N);
+        double lit = 0;
+        for (int64_t j = 0; j < n; j++)
+            lit += keep[j] ? (double)a[j] : 0;
+        double x = al_kvm_kept_sum(a, keep, n), y = al_kvm_kept_sum_plain(a, keep, n);
+        cr_assert(x == y && fabs(x - lit) <= 1e-12 * (1 + lit), "rep %d: %.17g %.17g %.17g", rep, x, y, lit);
+        for (int t = 0; t < P * D; t++)
+            k[t] = (float)al_rng_normal(&r);
+        for (int t = 0; t < 2 * D; t++)
+            q[t] = (float)al_rng_normal(&r);
+        al_kvmethod m;
+        char why[64];
+        cr_assert_eq(al_kvmethod_parse("quest", &m, why, sizeof why), 0);
+        al_kvm_quest_ref(&m, q, 2, k, P, D, 0.6, AL_GQA_MAX, want);
+        double s0[7], s1[7], s[7], sx[7], sy[7];
+        al_kvm_pages(k, P, D, 16, kmin, kmax);
+        al_kvm_quest(q, kmin, kmax, 7, D, s0);
+        al_kvm_quest(q + D, kmin, kmax, 7, D, s1);
+        for (int p = 0; p < 7; p++)
+            s[p] = fmax(s0[p], s1[p]);
+        al_kvm_select(s, 7, al_kvm_budget(P, 0.6) / 16, sx, sy, kp);
+        for (int j = 0; j < P; j++)
+            got[j] = kp[j / 16];
+        cr_assert_arr_eq(got, want, P, "quest rep %d", rep);
+    }
+}
