@@ -349,10 +349,12 @@ static al_status al_kvp_block(void *ctx, int64_t n, const float *A, int64_t PH, 
         return al_kvp_fold(a, ps, row0 + nr, PH);
     }
     int64_t na = P - row0 < nr ? P - row0 : nr; /* rows of the prompt in this block */
+    if (na > 0) { /* no parallel region without work: on a busy machine each barrier may wait a time slice */
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t p = 0; p < PH; p++)
-        for (int64_t r = 0; r < na; r++)
-            al_kvp_prompt_row(a, p, A + (p * nr + r) * lda, row0 + r);
+        for (int64_t p = 0; p < PH; p++)
+            for (int64_t r = 0; r < na; r++)
+                al_kvp_prompt_row(a, p, A + (p * nr + r) * lda, row0 + r);
+    }
     if (!a->decided && row0 + nr >= P) {
         if (al_kvp_decide(a, n, e) != AL_OK || al_kvp_list(a, n, e) != AL_OK) return e->status;
         for (int64_t t = 0; t < Q * a->L * a->Hkv; t++)

@@ -37,6 +37,9 @@ read -r t_kv r_kv < <(best "$A" kvsim "$D/maps_f32.h5" --tokens 2048 $KV -q --fo
 read -r t_kv0 r_kv0 < <(best "$A" sinks "$D/maps_f32.h5" --tokens 2048 -q --format json)
 read -r t_kv5 r_kv5 < <(best "$A" kvsim "$D/maps_f32.h5" --tokens 512 $KV -q --format json)
 read -r t_kv50 r_kv50 < <(best "$A" sinks "$D/maps_f32.h5" --tokens 512 -q --format json)
+# kvsim --prefill: the eleven prefill methods in one pass from q/k, against one plain pass (sinks+heads) from q/k
+KP="--prefill 4096 --method streaming --method knorm --method snapkv --method tova --method observed --method expected:vnorm=0 --method pyramid --method adakv:snapkv --method duo --method quest --method random"
+read -r t_kp r_kp < <(best "$A" kvsim "$D/qk.h5" $KP --mem 64M -q --format json)
 
 echo "attnlab CPU benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "memory read bandwidth (plain C loop, 1 GiB): $bw GB/s"
@@ -48,4 +51,5 @@ awk -v t="$t_s32" -v s="$size32" -v bw="$bw" -v r="$r_s32" 'BEGIN{g=s/t/1e9; pri
 awk -v t="$t_h256" -v r="$r_h256" 'BEGIN{printf "%-58s %9.3f %9s %8s %10.0f\n", "heads --mem 256M, float32 file (1 GB)", t, "", "", r/1024}'
 awk -v a="$t_kv" -v b="$t_kv0" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim, 9 policies in one pass vs sinks, T = 2048", a, b, a/b}'
 awk -v a="$t_kv5" -v b="$t_kv50" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim, the same, T = 512", a, b, a/b}'
+awk -v a="$t_kp" -v b="$t_qk" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim --prefill, 11 methods from q/k vs sinks+heads, T = 8192", a, b, a/b}'
 echo "numpy peak MB: float32 $((r_np32 / 1024)), float16 $((r_np16 / 1024)), q/k $((r_npqk / 1024))"
