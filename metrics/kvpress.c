@@ -51,7 +51,6 @@ static int al_kvm_opt(al_kvmethod *m, const char *key, const char *val) {
     if (!strcmp(key, "recent") && k == AL_KVM_DUO) return al_kvm_int(val, 0, &m->recent);
     if (!strcmp(key, "gates") && k == AL_KVM_DUO && *val && !strchr(val, ','))
         return snprintf(m->gates, sizeof m->gates, "%s", val) >= (int)sizeof m->gates ? -1 : 0;
-    if (!strcmp(key, "threshold") && k == AL_KVM_DUO) return al_kvm_num(val, &m->threshold);
     if (!strcmp(key, "seed") && k == AL_KVM_RANDOM) return al_kvm_int(val, 0, &x) ? -1 : (m->seed = (uint64_t)x, 0);
     if (!strcmp(key, "cov") && k == AL_KVM_EXPECTED) return al_kvm_int(val, 0, &x) || x > 1 ? -1 : (m->cov = (int)x, 0);
     if (!strcmp(key, "vnorm") && k == AL_KVM_EXPECTED)
@@ -96,7 +95,6 @@ int al_kvmethod_parse(const char *spec, al_kvmethod *m, char *why, size_t n) {
         if (al_kvm_opt(m, t, eq + 1))
             return snprintf(why, n, "bad or unknown option '%s=%s' for %s", t, eq + 1, al_kvm_name[m->kind]), -1;
     }
-    if (m->kind == AL_KVM_DUO && m->threshold == 0) m->threshold = 0; /* unused: the ratio picks the heads */
     return 0;
 }
 

@@ -28,7 +28,7 @@ typedef enum { AL_GQA_MEAN, AL_GQA_MAX } al_gqa;
 typedef struct {
     al_kvm_kind kind, base; /* base: adakv's scorer (else == kind) */
     int64_t sink, window, kernel, beta, page, recent;
-    double alpha, eps, threshold;
+    double alpha, eps;
     int cov, vnorm;
     uint64_t seed;
     char gates[1024]; /* duo: gate file ("" : heads split by the prompt's distant mass) */
