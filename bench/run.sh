@@ -62,6 +62,9 @@ read -r gemm2 gemmc2 < <("$D/sgemm" 2048 "$(nproc)") # again after the runs: the
 rd2=$("$D/pread" "$D/maps_f32.h5" 2)
 read -r t_kv5 r_kv5 _ < <(best "$A" kvsim "$D/maps_f32.h5" --tokens 512 $KV -q --format json)
 read -r t_kv50 r_kv50 _ < <(best "$A" sinks "$D/maps_f32.h5" --tokens 512 -q --format json)
+# kvsim --prefill: the eleven prefill methods in one pass from q/k, against one plain pass (sinks+heads) from q/k
+KP="--prefill 4096 --method streaming --method knorm --method snapkv --method tova --method observed --method expected:vnorm=0 --method pyramid --method adakv:snapkv --method duo --method quest --method random"
+read -r t_kp r_kp _ < <(best "$A" kvsim "$D/qk.h5" $KP --mem 64M -q --format json)
 
 gemm=$(awk -v a="$gemm" -v b="$gemm2" 'BEGIN{print (a > b ? a : b)}') # bounds from the faster of the two readings
 gemmc=$(awk -v a="$gemmc" -v b="$gemmc2" 'BEGIN{print (a > b ? a : b)}')
@@ -89,4 +92,5 @@ awk -v t="$t_s32" -v s="$size32" -v bw="$bw" -v rd="$rd" -v r="$r_s32" 'BEGIN{g=
 awk -v t="$t_h256" -v r="$r_h256" -v s="$size32" -v rd="$rd" 'BEGIN{printf "%-58s %9.3f %9s %8s %10.0f   %.0f%% of the pread ceiling\n", "heads --mem 256M, float32 file (1 GB)", t, "", "", r/1024, 100*s/t/1e9/rd}'
 awk -v a="$t_kv" -v b="$t_kv0" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim, 9 policies in one pass vs sinks, T = 2048", a, b, a/b}'
 awk -v a="$t_kv5" -v b="$t_kv50" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim, the same, T = 512", a, b, a/b}'
+awk -v a="$t_kp" -v b="$t_qk" 'BEGIN{printf "%-58s %9.3f %9.3f %7.1fx   (kvsim time / one plain pass)\n", "kvsim --prefill, 11 methods from q/k vs sinks+heads, T = 8192", a, b, a/b}'
 echo "numpy peak MB: float32 $((r_np32 / 1024)), float16 $((r_np16 / 1024)), q/k $((r_npqk / 1024))"

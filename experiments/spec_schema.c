@@ -63,6 +63,12 @@ static const al_pdef al_p_kvsim[] = {
     {"sweep", AL_PT_STRS},
     {"tokens", AL_PT_INT, 1, BIG},
     {"from-qk", AL_PT_BOOL},
+    {"prefill", AL_PT_INT, 1, BIG},
+    {"decode", AL_PT_INT, 1, BIG},
+    {"method", AL_PT_STRS},
+    {"ratio", AL_PT_STRS},
+    {"gqa", AL_PT_CHOICE, 0, 0, "mean|max"},
+    {"kept", AL_PT_BOOL},
     {NULL},
 };
 static const al_pdef al_p_none[] = {{NULL}};
