@@ -148,7 +148,9 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
                         break;
                     if ((st = al_rec_read_qkv(r, AL_T_Q, n, l, h0 + p, 0, T, q, e)) != AL_OK) break;
                     if ((st = al_check_finite(q, T * D, r->path, qn, "queries", e)) != AL_OK) break;
-                    st = al_check_finite(k, T * D, r->path, kn, "keys", e);
+                    if ((st = al_check_finite(k, T * D, r->path, kn, "keys", e)) != AL_OK) break;
+                    st = al_check_score_range(al_max_row_norm(q, T, D), al_max_row_norm(k, T, D), r->q_scale, r->path,
+                                              qn, e);
                 }
                 if (st != AL_OK) break;
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);

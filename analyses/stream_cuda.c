@@ -196,6 +196,12 @@ static al_status al_cuda_qk(al_rec *r, int64_t T, const al_common *c, al_map_vis
                         st = al_fail(e, AL_EVALUE, r->path, "q/k", "non-finite value in layer %lld, head %lld", (long long)l, (long long)h);
                         break;
                     }
+                if (st == AL_OK) {
+                    char qn[64];
+                    al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
+                    st = al_check_score_range(al_max_row_norm(q, T, D), al_max_row_norm(k, T, D), r->q_scale, r->path,
+                                              qn, e);
+                }
                 if (st != AL_OK) break;
                 if (al_cu_qkstats(q, k, AL_CU_F32, &cfg, rows, colsum) != 0) {
                     st = al_fail(e, AL_EINTERNAL, "--device", NULL, "cuda: %s", al_cuda_last_error());

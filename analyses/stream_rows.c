@@ -2,6 +2,7 @@
  * probabilities runs one head per OpenMP iteration. Validation is the same as the per-head engine's. */
 #include "stream_rows.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -28,15 +29,19 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
     for (int64_t l = 0; l < r->L; l++) {
         al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
         al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
+        double kmax = 0, qmax = 0;
         for (int64_t g = 0; g < r->H_kv; g++) {
             if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, T, kb, e) != AL_OK) return e->status;
             if (al_check_finite(kb, T * D, r->path, kn, "keys", e) != AL_OK) return e->status;
+            kmax = fmax(kmax, al_max_row_norm(kb, T, D));
             al_qk_pack_keys(kb, T, D, kt + g * D * ldk, ldk);
         }
         for (int64_t h = 0; h < r->H; h++) {
             if (al_rec_read_qkv(r, AL_T_Q, n, l, h, row0, nr, qb + h * B * D, e) != AL_OK) return e->status;
             if (al_check_finite(qb + h * B * D, nr * D, r->path, qn, "queries", e) != AL_OK) return e->status;
+            qmax = fmax(qmax, al_max_row_norm(qb + h * B * D, nr, D));
         }
+        if (al_check_score_range(qmax, kmax, r->q_scale, r->path, qn, e) != AL_OK) return e->status;
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t h = 0; h < r->H; h++)
             al_qk_probs_packed(qb + h * B * D, kt + (h / group) * D * ldk, ldk, nr, T, D, row0, r->q_scale, r->causal,

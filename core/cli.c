@@ -30,7 +30,7 @@ int al_common_opts(al_common *c, al_opt *o, int n) {
     al_opt add[AL_COMMON_NOPTS] = {
         {"format", 0, AL_OPT_CHOICE, &c->format, "FMT", "output format on stdout (default: table on a terminal, else tsv)", 0, 0, "table|tsv|csv|md|json", 0, 1},
         {"out", 'o', AL_OPT_STRING, &c->out, "DIR", "write every table (.tsv, .json) and figure (.gp, .png) into DIR", 0, 0, NULL, 0, 1},
-        {"threads", 0, AL_OPT_INT, &c->threads, "N", "worker threads (default: all cores)", 0, 4096, NULL, 0, 1},
+        {"threads", 0, AL_OPT_INT, &c->threads, "N", "worker threads (default: all cores; at most one per MiB of --mem)", 0, 4096, NULL, 0, 1},
         {"mem", 0, AL_OPT_SIZE, &c->mem, "SIZE", "peak memory budget for streaming, e.g. 512M (default 1G)", 0, 0, NULL, 0, 0},
         {"device", 0, AL_OPT_CHOICE, &c->device, "DEV", "cpu or cuda (cuda needs a CUDA build)", 0, 0, "cpu|cuda", 0, 0},
         {"hash", 0, AL_OPT_CHOICE, &c->hash, "MODE", "input fingerprint: fingerprint (first+last MiB) or full", 0, 0, "fingerprint|full", 0, 1},

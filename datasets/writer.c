@@ -136,7 +136,7 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
     }
     H5Sclose(ms);
     H5Sclose(fs);
-    H5Dclose(ds);
+    if (H5Dclose(ds) < 0) r = -1; /* the close writes the chunk cache */
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
 }
 
@@ -173,7 +173,25 @@ al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name,
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute") : AL_OK;
 }
 
+/* Closes the HDF5 file of a write that is being given up. On a full disk a close whose flush fails leaves
+ * HDF5 1.10.8 with a half-freed file that crashes the next H5Fclose or the library's shutdown at exit, so the
+ * temporary is truncated first: that frees the space the close's flush needs. It is removed either way. */
+static void al_v1_discard(al_v1_writer *w) {
+    if (w->file >= 0) {
+        if (truncate(w->tmp, 0) != 0) { /* nothing to free: the close below flushes what it can */
+        }
+        H5Fclose(w->file);
+    }
+    w->file = -1;
+    unlink(w->tmp);
+}
+
 al_status al_v1_finish(al_v1_writer *w, al_error *e) {
+    /* a failed flush leaves the file usable (a failed close would not): flush first, close once it succeeded */
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        al_v1_discard(w);
+        return al_fail(e, AL_EWRITE, w->path, NULL, "cannot finish writing the file (disk full?)");
+    }
     herr_t r = H5Fclose(w->file);
     w->file = -1;
     /* the data on disk before the name points at it, and the name on disk before we report success */
@@ -185,7 +203,5 @@ al_status al_v1_finish(al_v1_writer *w, al_error *e) {
 }
 
 void al_v1_abort(al_v1_writer *w) {
-    if (w->file >= 0) H5Fclose(w->file);
-    w->file = -1;
-    unlink(w->tmp);
+    al_v1_discard(w);
 }

@@ -39,6 +39,8 @@ int al_cmd_finish(al_status st, const al_error *e);
 /* Parses options (common ones appended); prints help and returns 0 through *done when --help was given. */
 al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_common *c, const char *usage,
                        const char *summary, const char **pos, int *npos, int minpos, int maxpos, int *done, al_error *e);
+/* Lowers --threads (or the default, all cores) to what the --mem budget holds: one thread per MiB. */
+void al_cmd_cap_threads(al_common *c);
 /* Applies --threads to OpenMP and OpenBLAS. */
 void al_cmd_threads(const al_common *c);
 
