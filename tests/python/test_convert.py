@@ -2,16 +2,12 @@
 values and like a TransformerLens ActivationCache's cache_dict ([B, T, H, D] hooks), Hugging Face attention tuples;
 attnlab reads each file, and its statistics from the converted q/k equal those of the maps softmax(q k^T) gives;
 bad input (wrong shape, integer data, missing hooks, mismatched layers) raises AttnlabError and leaves no file."""
-import os
-import sys
-
-sys.path[:0] = [os.path.join(os.environ.get("ATTNLAB_SRC", "."), "python"),
-                os.path.join(os.environ.get("ATTNLAB_SRC", "."), "tests", "cli")]
+import torchenv  # the paths and bad(); no torch here
 import h5py
 import numpy as np
 from alcli import check, close, finish, js, tmpdir
 
-from attnlab import AttnlabError, convert
+from attnlab import convert
 
 d = tmpdir()
 rng = np.random.default_rng(5)
@@ -81,13 +77,7 @@ check(close(alphas(hf), ref, 0, 0) and h5py.File(hf)["logits"].shape == (N, T, 7
 
 # 4. bad input
 def bad(what, needle, fn):
-    p = f"{d}/bad.h5"
-    try:
-        fn(p)
-        check(False, f"{what}: no error")
-    except AttnlabError as ex:
-        check(str(ex).startswith("attnlab: error: ") and needle in str(ex), f"{what}: {str(ex)!r} lacks {needle!r}")
-    check(not [x for x in os.listdir(d) if x.startswith("bad.h5")], f"{what}: a file was left")
+    torchenv.bad(d, what, needle, fn)
 
 
 bad("q of the wrong rank", "q/L001: shape [2, 4, 24]", lambda p: convert.from_dict(

@@ -3,8 +3,6 @@
 against the same model's eager outputs; layer subsets, maps for some layers only, padded batches, logits positions,
 storage types, readable token text; bad input raises AttnlabError with the command line's text and leaves no file.
 Runs under the cached torch venv (tests/python/torchenv.py), or skips saying why."""
-import os
-
 import torchenv
 
 torchenv.require_torch()
@@ -15,7 +13,6 @@ import transformers
 from alcli import check, close, finish, js, tmpdir
 
 import attnlab
-from attnlab import AttnlabError
 
 d = tmpdir()
 L, H, KV, D, V, T = 3, 4, 2, 12, 61, 20
@@ -52,10 +49,6 @@ def maps_from_qk(q, k, scale):
     s = np.where(np.tri(n, dtype=bool), s, -np.inf)
     e = np.exp(s - s.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
-
-
-def left(path):
-    return sorted(x for x in os.listdir(d) if x.startswith(os.path.basename(path)))
 
 
 rng = np.random.default_rng(1)
@@ -174,14 +167,7 @@ with h5py.File(p) as f:
 
 # 6. bad input: AttnlabError with the command line's text, nothing written
 def bad(what, needle, fn):
-    p = f"{d}/bad.h5"
-    try:
-        fn(p)
-        check(False, f"{what}: no error")
-    except AttnlabError as ex:
-        check(str(ex).startswith("attnlab: error: ") and needle in str(ex) and "\n" not in str(ex),
-              f"{what}: message {str(ex)!r} lacks {needle!r}")
-    check(not left(p), f"{what}: left {left(p)}")
+    torchenv.bad(d, what, needle, fn)
 
 
 gpt2 = transformers.GPT2LMHeadModel(transformers.GPT2Config(n_layer=2, n_head=2, n_embd=16, vocab_size=V)).eval()

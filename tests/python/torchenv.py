@@ -1,5 +1,6 @@
-"""Runs a Python test under the cached torch venv (tools/torch_venv.sh, `make torch-venv`) when this Python cannot
-import torch and transformers, or skips (exit 77) saying why. Also puts tests/cli (alcli) and python/ on the path."""
+"""Helpers of the Python package's tests: puts python/ and tests/cli (alcli) on the path; require_torch() re-runs a
+test under the cached torch venv (tools/torch_venv.sh, `make torch-venv`) when this Python cannot import torch and
+transformers, or skips (exit 77) saying why; bad() checks that a call raises AttnlabError and writes nothing."""
 import os
 import sys
 
@@ -41,3 +42,18 @@ def smollm2_gguf():
     d = os.path.dirname(spec.origin)
     found = [os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs if f.endswith(".gguf")]
     return found[0] if found else None
+
+
+def bad(d, what, needle, fn):
+    """fn(path) must raise AttnlabError whose one-line text is the CLI's and contains needle, leaving no file."""
+    from alcli import check
+    from attnlab import AttnlabError
+    p = os.path.join(d, "bad.h5")
+    try:
+        fn(p)
+        check(False, f"{what}: no error")
+    except AttnlabError as ex:
+        check(str(ex).startswith("attnlab: error: ") and needle in str(ex) and "\n" not in str(ex),
+              f"{what}: message {str(ex)!r} lacks {needle!r}")
+    left = [x for x in os.listdir(d) if x.startswith("bad.h5")]
+    check(not left, f"{what}: left {left}")
