@@ -144,7 +144,12 @@ def quiet_transformers():
 
 def load(a):
     """(config, tokenizer or None, kwargs for from_pretrained) of MODEL; a .gguf path loads through gguf_file=."""
-    quiet_transformers()
+    try:
+        quiet_transformers()
+        import torch  # noqa: F401
+    except ImportError as ex:
+        raise AttnlabError(a.model, f"recording needs torch and transformers, which {sys.executable} cannot import "
+                           f"({ex}); `make torch-venv` builds a venv with them") from None
     from transformers import AutoConfig, AutoTokenizer
     src, kw = a.model, {}
     if a.gguf_file:
