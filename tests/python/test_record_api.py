@@ -113,6 +113,15 @@ for cmd in ("sinks", "heads"):
     n = len(js(cmd, p, "--tokens", T, "--from-qk")["heads"])
     check(n == 2 * H, f"attnlab {cmd} on the layer subset: {n} heads")
 
+# maps in blocks of query rows that do not divide T give the same maps
+rec_mod = __import__("attnlab.record", fromlist=["MAP_ROWS"])
+rec_mod.MAP_ROWS, rows_before = 7, rec_mod.MAP_ROWS
+attnlab.record(model, ids, f"{d}/blocks.h5", what=("q", "k", "attention"), dtype="float32")
+rec_mod.MAP_ROWS = rows_before
+with h5py.File(f"{d}/blocks.h5") as f:
+    check(all(close(f[f"attention/L{l:03d}"][()], o.attentions[l].numpy(), 0, 1e-6) for l in range(L)),
+          "maps computed 7 query rows at a time")
+
 # 3. padded batches: left padding, right padding and ragged lists give the unpadded samples' tensors, /lengths
 short = ids[1, :12].tolist()
 mask = torch.zeros(2, T, dtype=torch.long)
