@@ -335,7 +335,7 @@ static al_status al_kvp_fold(al_kvp *a, const al_kvp_pass *ps, int64_t end, int6
 }
 
 static al_status al_kvp_block(void *ctx, int64_t n, const float *A, int64_t PH, int64_t lda, int64_t row0, int64_t nr,
-                              al_error *e) {
+                              const double *ent, al_error *e) {
     al_kvp_pass *ps = ctx;
     al_kvp *a = ps->a;
     int64_t P = a->P, Q = a->Q;
