@@ -8,6 +8,7 @@
 #include "../core/progress.h"
 #include "../datasets/validate.h"
 #include "../metrics/qk.h"
+#include "stream.h"
 
 int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra) {
     int64_t P = r->L * r->H;
@@ -20,17 +21,18 @@ int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra
     return rows > T ? T : rows;
 }
 
-/* One block of all heads from q and k: keys [H_kv, T, D] of a layer, queries [H, B, D]. */
-static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, int64_t nr, float *A, int64_t B,
-                                 float *kb, float *qb, al_error *e) {
+/* One block of all heads from q and k over the sample's Tn tokens: keys [H_kv, T, D] of a layer, queries
+ * [H, B, D]; A: [P, nr, Tn]. */
+static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t Tn, int64_t row0, int64_t nr, float *A,
+                                 int64_t B, float *kb, float *qb, al_error *e) {
     int64_t D = r->D, group = r->H / r->H_kv;
     char qn[64], kn[64];
     for (int64_t l = 0; l < r->L; l++) {
         al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
         al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
         for (int64_t g = 0; g < r->H_kv; g++) {
-            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, T, kb + g * T * D, e) != AL_OK) return e->status;
-            if (al_check_finite(kb + g * T * D, T * D, r->path, kn, "keys", e) != AL_OK) return e->status;
+            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, Tn, kb + g * T * D, e) != AL_OK) return e->status;
+            if (al_check_finite(kb + g * T * D, Tn * D, r->path, kn, "keys", e) != AL_OK) return e->status;
         }
         for (int64_t h = 0; h < r->H; h++) {
             if (al_rec_read_qkv(r, AL_T_Q, n, l, h, row0, nr, qb + h * B * D, e) != AL_OK) return e->status;
@@ -38,8 +40,8 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
         }
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t h = 0; h < r->H; h++)
-            al_qk_probs(qb + h * B * D, kb + (h / group) * T * D, nr, T, D, row0, r->q_scale, r->causal,
-                        A + (l * r->H + h) * B * T, T);
+            al_qk_probs(qb + h * B * D, kb + (h / group) * T * D, nr, Tn, D, row0, r->q_scale, r->causal,
+                        A + (l * r->H + h) * nr * Tn, Tn);
     }
     return AL_OK;
 }
@@ -61,30 +63,30 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
                        (long long)B, (long long)T);
     }
     al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->N * T, c->quiet);
+    al_progress_begin(&pg, "attnlab", al_valid_rows(r, T), c->quiet);
     char dname[64];
     al_status st = AL_OK;
-    for (int64_t n = 0; n < r->N && st == AL_OK; n++)
-        for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
-            int64_t nr = T - row0 < B ? T - row0 : B;
+    for (int64_t n = 0; n < r->N && st == AL_OK; n++) {
+        int64_t Tn = al_sample_tokens(r, n, T); /* this sample's rows and keys */
+        for (int64_t row0 = 0; row0 < Tn && st == AL_OK; row0 += B) {
+            int64_t nr = Tn - row0 < B ? Tn - row0 : B;
+            /* head p's block lands at A + p * nr * Tn: the visitor's [P, nr, Tn] layout, whatever nr is */
             if (qk) {
-                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, e);
+                st = al_rows_from_qk(r, n, T, Tn, row0, nr, A, B, kb, qb, e);
             } else {
                 for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
                     al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
                     for (int64_t h = 0; h < r->H && st == AL_OK; h++) {
-                        float *a = A + (l * r->H + h) * B * T;
-                        if ((st = al_rec_read_att(r, n, l, h, row0, nr, T, a, e)) != AL_OK) break;
-                        st = al_check_map_rows(a, nr, T, T, row0, r->causal, r->path, dname, n, h, e);
+                        float *a = A + (l * r->H + h) * nr * Tn;
+                        if ((st = al_rec_read_att(r, n, l, h, row0, nr, Tn, a, e)) != AL_OK) break;
+                        st = al_check_map_rows(a, nr, Tn, Tn, row0, r->causal, r->path, dname, n, h, e);
                     }
                 }
             }
-            /* the visitor sees heads at a stride of B rows: repack when the last block is shorter */
-            if (st == AL_OK && nr < B)
-                for (int64_t p = 1; p < P; p++) memmove(A + p * nr * T, A + p * B * T, sizeof(float) * (size_t)(nr * T));
-            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, e);
+            if (st == AL_OK) st = v->block(v->ctx, n, Tn, A, P, Tn, row0, nr, e);
             al_progress_add(&pg, nr);
         }
+    }
     al_progress_end(&pg);
     al_free(A);
     al_free(kb);

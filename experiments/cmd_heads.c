@@ -14,7 +14,7 @@ int al_cmd_heads(int argc, char **argv) {
     al_heads_params p;
     al_heads_defaults(&p);
     al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default: all; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
+        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default: all; non-causal maps: all; padded samples: their own)", 1, 1e12, NULL, 0, 0},
         {"sink-tokens", 0, AL_OPT_INT, &p.sink_tokens, "S", "distant_mass: the first S keys are sinks, not distant (default 4)", 0, 1e12, NULL, 0, 0},
         {"recent", 0, AL_OPT_INT, &p.recent, "R", "distant_mass: keys j > i - R are recent, not distant (default 64)", 0, 1e12, NULL, 0, 0},
         {"clark", 0, AL_OPT_FLAG, &p.clark, NULL, "entropy with Clark's smoothing a' = 0.9999 a + 1e-4/T over all T keys", 0, 0, NULL, 0, 0},

@@ -66,7 +66,7 @@ void al_headstats_rows_ref(const float *A, int64_t nrows, int64_t lda, int64_t r
         acc[AL_HS_DISTANCE] += al_row_distance_ref(a, vis, i);
         acc[AL_HS_DISTANT] += al_row_distant_ref(a, vis, i, c->sink_tokens, c->recent);
         for (int64_t k = 0; k < c->nclass; k++)
-            acc[AL_HS_COUNT + k] += al_row_class_mass_ref(a, vis, c->classes + k * T);
+            acc[AL_HS_COUNT + k] += al_row_class_mass_ref(a, vis, c->classes + k * (c->ldc > 0 ? c->ldc : T));
     }
 }
 
@@ -92,15 +92,17 @@ static inline double al_msum(const float *restrict a, const uint8_t *restrict me
     double acc[8] = {0};
     int64_t j = 0;
     for (; n - j >= 8; j += 8)
-        for (int k = 0; k < 8; k++) acc[k] += mem[j + k] ? (double)a[j + k] : 0.0;
+        for (int k = 0; k < 8; k++)
+            acc[k] += mem[j + k] ? (double)a[j + k] : 0.0;
     double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; j < n; j++) s += mem[j] ? (double)a[j] : 0.0;
+    for (; j < n; j++)
+        s += mem[j] ? (double)a[j] : 0.0;
     return s;
 }
 
-AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, int64_t lda, int64_t row0, const al_rowstat_cfg *c,
-                       double *restrict acc) {
-    int64_t T = c->T;
+AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, int64_t lda, int64_t row0,
+                                        const al_rowstat_cfg *c, double *restrict acc) {
+    int64_t T = c->T, ldc = c->ldc > 0 ? c->ldc : c->T;
     double cs = 1e-4 / (double)T, cterm = cs * log(cs); /* a masked key's term in Clark's entropy */
     for (int64_t r = 0; r < nrows; r++) {
         const float *restrict a = A + r * lda;
@@ -124,6 +126,7 @@ AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, 
         acc[AL_HS_DISTANCE] += d;
         int64_t hi = i - c->recent < vis - 1 ? i - c->recent : vis - 1;
         if (hi >= c->sink_tokens) acc[AL_HS_DISTANT] += al_wsum(a, c->sink_tokens, hi + 1, 1.0, 0.0);
-        for (int64_t k = 0; k < c->nclass; k++) acc[AL_HS_COUNT + k] += al_msum(a, c->classes + k * T, vis);
+        for (int64_t k = 0; k < c->nclass; k++)
+            acc[AL_HS_COUNT + k] += al_msum(a, c->classes + k * ldc, vis);
     }
 }
