@@ -9,7 +9,7 @@
 
 /* Flags that only make sense in one of the two modes. */
 static al_status al_record_modes(const al_opt *o, int n, int drift, al_error *e) {
-    static const char *const plain[] = {"tokens", "generate", "temperature", "seed", "samples", "what", "span"};
+    static const char *const plain[] = {"tokens", "generate", "temperature", "seed", "samples", "what", "span", "tokenizer"};
     static const char *const drift_only[] = {"prefix", "no-bos"};
     for (int i = 0; i < n; i++) {
         if (!o[i].seen) continue;
@@ -97,8 +97,9 @@ int al_cmd_record(int argc, char **argv) {
         {"drift", 0, AL_OPT_STRING, &drift, "CONV.txt", "drift mode: conversations (one turn of ids per line, blank line between)", 0, 0, NULL, 0, 0},
         {"prefix", 0, AL_OPT_STRING, &prefix, "IDS", "drift: goal-restating prefix of the reference run", 0, 0, NULL, 0, 0},
         {"no-bos", 0, AL_OPT_FLAG, &no_bos, NULL, "drift: do not start both runs with BOS (token 1)", 0, 0, NULL, 0, 0},
+        {"tokenizer", 0, AL_OPT_STRING, &p.tokenizer, "FILE", "llama2.c tokenizer.bin: write /token_text (each token's decoded text)", 0, 0, NULL, 0, 0},
     };
-    int nopts = 12, npos = 0, done = 0;
+    int nopts = 13, npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "record MODEL.bin -o OUT.h5 [options]",
                                 "Runs a llama2.c checkpoint (legacy version-0 header) on the CPU and writes a format-v1\n"

@@ -301,6 +301,40 @@ def quiet_transformers():
     return transformers
 
 
+def token_texts(tok, tokens, lengths):
+    """Each token as the text it decodes to ('Ġold' of byte-level BPE is ' old'), "" on padding. A token that ends
+    inside a UTF-8 character decodes to U+FFFD alone; the token completing the character carries it."""
+    out = []
+    for row, n in zip(tokens.tolist(), lengths):
+        texts, pend = [], []
+        for t in row[:n]:
+            pend.append(t)
+            s = tok.decode(pend, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+            if s.endswith("\ufffd") and len(pend) < 4 and len(texts) + 1 < n:
+                texts.append("")  # an incomplete UTF-8 sequence: its text comes with the token that completes it
+                continue
+            texts.append(s)
+            pend = []
+        out.append(texts + [""] * (len(row) - n))
+    return out
+
+
+def first_token(tok, tc, firsts):
+    """What position 0 holds, recorded rather than guessed: its id and text when every sample starts with the same
+    token (else id -1), and whether it is a BOS: the tokenizer's or the config's BOS id, or any special token of the
+    tokenizer (SmolLM2's documents start with <|endoftext|> while its config names <|im_start|> as BOS)."""
+    same = all(t == firsts[0] for t in firsts)
+    bos_ids = {getattr(tc, "bos_token_id", None)}
+    if tok is not None:
+        bos_ids |= {tok.bos_token_id} | set(getattr(tok, "all_special_ids", []) or [])
+    bos_ids.discard(None)
+    text = ""
+    if same and tok is not None:
+        text = tok.decode([firsts[0]], skip_special_tokens=False, clean_up_tokenization_spaces=False)
+    return dict(id=int(firsts[0]) if same else -1, text=text if same else "(differs by sample)",
+                is_bos=int(same and firsts[0] in bos_ids))
+
+
 def record(a):
     what = [w for w in a.what.split(",")]
     for w in what:
@@ -385,7 +419,7 @@ def record(a):
     tokens = np.full((N, T), pad, np.int32)
     for n, (ids, _) in enumerate(samples):
         tokens[n, :len(ids)] = ids
-    bos = getattr(tc, "bos_token_id", None)
+    first = first_token(tok, tc, tokens[:, 0].tolist())
 
     w = Writer(a.out, a.dtype)
     rec = None
@@ -393,7 +427,8 @@ def record(a):
         f = w.f
         f.attrs.update(dict(attnlab_format="recording", format_version=1, model=a.model_name or a.model,
                             n_layers=L, n_heads=H, n_kv_heads=KV, head_dim=D, causal=1,
-                            first_token_is_bos=int(bos is not None and bool((tokens[:, 0] == bos).all())),
+                            first_token_is_bos=first["is_bos"], first_token_id=first["id"],
+                            first_token_text=first["text"],
                             source=f"attnlab tools/record_hf.py (transformers {transformers.__version__}, "
                                    f"torch {torch.__version__})"))
         f.create_dataset("tokens", data=tokens)
@@ -402,7 +437,7 @@ def record(a):
         if tok is not None:
             import h5py
             sdt = h5py.string_dtype("utf-8")
-            text = np.array([[s or "" for s in tok.convert_ids_to_tokens(row.tolist())] for row in tokens], dtype=sdt)
+            text = np.array(token_texts(tok, tokens, lengths), dtype=sdt)
             f.create_dataset("token_text", data=text, dtype=sdt)
         if names:
             sp = np.full((N, len(names), 2), -1, np.int32)
