@@ -191,14 +191,16 @@ static al_status al_record_inputs(al_v1_writer *w, const al_record_params *p, co
 }
 
 /* /token_text [N, T]: each valid token's decoded text (datasets/l2ctok.h), "" on padding. */
-static al_status al_record_texts(al_v1_writer *w, const al_l2ctok *tk, const int32_t *tok, const int32_t *len, int64_t N,
-                                 int64_t T, al_error *e) {
+static al_status al_record_texts(al_v1_writer *w, const al_l2ctok *tk, const int32_t *tok, const int32_t *len,
+                                 int64_t N, int64_t T, al_error *e) {
     char **s = al_calloc((size_t)(N * T), sizeof(char *)); /* [N, T] */
     int bad = !s;
-    for (int64_t n = 0; !bad && n < N; n++) bad = al_l2ctok_texts(tk, tok + n * T, len[n], s + n * T) != 0;
+    for (int64_t n = 0; !bad && n < N; n++)
+        bad = al_l2ctok_texts(tk, tok + n * T, len[n], s + n * T) != 0;
     al_status st = bad ? al_fail(e, AL_ENOMEM, w->path, "token_text", "out of memory")
                        : al_v1_write_strings(w, "token_text", N, T, (const char *const *)s, e);
-    for (int64_t i = 0; s && i < N * T; i++) al_free(s[i]);
+    for (int64_t i = 0; s && i < N * T; i++)
+        al_free(s[i]);
     al_free(s);
     return st;
 }
@@ -211,8 +213,10 @@ static void al_record_first(al_v1_attrs *a, const al_l2ctok *tk, const int32_t *
     for (int64_t i = 1; i < N; i++)
         if (tok[i * T] != tok[0]) a->first_token_id = -1;
     text[0] = 0;
-    if (a->first_token_id < 0) snprintf(text, n, "(differs by sample)");
-    else if (tk && a->first_token_id < tk->vocab) snprintf(text, n, "%s", tk->piece[a->first_token_id]);
+    if (a->first_token_id < 0)
+        snprintf(text, n, "(differs by sample)");
+    else if (tk && a->first_token_id < tk->vocab)
+        snprintf(text, n, "%s", tk->piece[a->first_token_id]);
     a->first_token_text = text;
 }
 

@@ -163,7 +163,8 @@ al_status al_v1_write_strings(al_v1_writer *w, const char *name, int64_t N, int6
     hsize_t d[2] = {(hsize_t)N, (hsize_t)T};
     const char **v = al_malloc((size_t)(N * T), sizeof(char *)); /* [N, T] */
     if (!v) return al_fail(e, AL_ENOMEM, w->path, name, "out of memory");
-    for (int64_t i = 0; i < N * T; i++) v[i] = s[i] ? s[i] : "";
+    for (int64_t i = 0; i < N * T; i++)
+        v[i] = s[i] ? s[i] : "";
     hid_t sp = H5Screate_simple(2, d, NULL), t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);

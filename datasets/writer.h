@@ -19,8 +19,8 @@ typedef struct {
     const char *model, *source;
     int64_t n_layers, n_heads, n_kv_heads, head_dim;
     int causal, first_token_is_bos;
-    int has_first_token;            /* also write first_token_id and first_token_text (what position 0 is) */
-    int64_t first_token_id;         /* -1: samples start with different tokens */
+    int has_first_token;    /* also write first_token_id and first_token_text (what position 0 is) */
+    int64_t first_token_id; /* -1: samples start with different tokens */
     const char *first_token_text;
 } al_v1_attrs;
 

@@ -45,7 +45,8 @@ static int al_kvi(al_table *t, const char *k, int64_t v) {
 
 static int64_t al_info_min_length(const al_rec *r) {
     int64_t m = r->T;
-    for (int64_t n = 0; n < r->N; n++) m = r->lengths[n] < m ? r->lengths[n] : m;
+    for (int64_t n = 0; n < r->N; n++)
+        m = r->lengths[n] < m ? r->lengths[n] : m;
     return m;
 }
 
@@ -57,7 +58,8 @@ static int al_info_lengths(al_table *t, const al_rec *r) {
         padded += r->lengths[n] < r->T;
     }
     char b[160];
-    if (!padded) snprintf(b, sizeof b, "all %lld", (long long)r->T);
+    if (!padded)
+        snprintf(b, sizeof b, "all %lld", (long long)r->T);
     else
         snprintf(b, sizeof b, "unequal: %lld..%lld valid tokens (%lld of %lld samples padded; /lengths)", (long long)lo,
                  (long long)hi, (long long)padded, (long long)r->N);
@@ -80,10 +82,14 @@ static void al_info_escape(const char *s, char *out, size_t n) {
     size_t k = 0;
     for (; *s && k + 5 < n; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '\n') k += (size_t)snprintf(out + k, n - k, "\\n");
-        else if (c == '\t') k += (size_t)snprintf(out + k, n - k, "\\t");
-        else if (c < 0x20 || c == 0x7f) k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
-        else out[k++] = (char)c;
+        if (c == '\n')
+            k += (size_t)snprintf(out + k, n - k, "\\n");
+        else if (c == '\t')
+            k += (size_t)snprintf(out + k, n - k, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+        else
+            out[k++] = (char)c;
     }
     out[k] = 0;
 }
@@ -108,7 +114,8 @@ static void al_info_first_token_json(cJSON *rec, const al_rec *r) {
 }
 
 /* dtype, shape, chunks and filter of any dataset, whatever its type (strings and integers included) */
-static void al_info_describe(hid_t ds, char *dtype, size_t nd, char *shape, size_t ns, char *chunks, size_t nc, int *comp) {
+static void al_info_describe(hid_t ds, char *dtype, size_t nd, char *shape, size_t ns, char *chunks, size_t nc,
+                             int *comp) {
     hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds), pl = H5Dget_create_plist(ds);
     hsize_t dims[AL_MAX_RANK] = {0}, ch[AL_MAX_RANK] = {0};
     int rank = H5Sget_simple_extent_ndims(sp);
@@ -116,17 +123,22 @@ static void al_info_describe(hid_t ds, char *dtype, size_t nd, char *shape, size
     if (rank > 0) H5Sget_simple_extent_dims(sp, dims, NULL);
     H5T_class_t cl = H5Tget_class(ty);
     size_t sz = H5Tget_size(ty);
-    if (cl == H5T_STRING) snprintf(dtype, nd, "%s", H5Tis_variable_str(ty) > 0 ? "string (variable)" : "string (fixed)");
+    if (cl == H5T_STRING)
+        snprintf(dtype, nd, "%s", H5Tis_variable_str(ty) > 0 ? "string (variable)" : "string (fixed)");
     else if (cl == H5T_INTEGER)
         snprintf(dtype, nd, "%s%zu", H5Tget_sign(ty) == H5T_SGN_NONE ? "uint" : "int", sz * 8);
-    else if (cl == H5T_FLOAT) snprintf(dtype, nd, "float%zu", sz * 8);
-    else snprintf(dtype, nd, "other");
+    else if (cl == H5T_FLOAT)
+        snprintf(dtype, nd, "float%zu", sz * 8);
+    else
+        snprintf(dtype, nd, "other");
     int o = snprintf(shape, ns, "[");
-    for (int i = 0; i < rank; i++) o += snprintf(shape + o, ns - (size_t)o, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
+    for (int i = 0; i < rank; i++)
+        o += snprintf(shape + o, ns - (size_t)o, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
     snprintf(shape + o, ns - (size_t)o, "]");
     if (H5Pget_layout(pl) == H5D_CHUNKED && H5Pget_chunk(pl, AL_MAX_RANK, ch) >= 0) {
         o = snprintf(chunks, nc, "(");
-        for (int i = 0; i < rank; i++) o += snprintf(chunks + o, nc - (size_t)o, "%s%llu", i ? ", " : "", (unsigned long long)ch[i]);
+        for (int i = 0; i < rank; i++)
+            o += snprintf(chunks + o, nc - (size_t)o, "%s%llu", i ? ", " : "", (unsigned long long)ch[i]);
         snprintf(chunks + o, nc - (size_t)o, ")");
     } else {
         snprintf(chunks, nc, "contiguous");
@@ -276,7 +288,8 @@ int al_cmd_info(int argc, char **argv) {
         bad |= al_kv(ta, al_info_analyses[k].name, al_info_analyses[k].note);
     }
     cJSON *jl = cJSON_AddArrayToObject(rec, "lengths");
-    for (int64_t n = 0; n < r->N; n++) al_json_push(jl, cJSON_CreateNumber((double)r->lengths[n]));
+    for (int64_t n = 0; n < r->N; n++)
+        al_json_push(jl, cJSON_CreateNumber((double)r->lengths[n]));
     cJSON_AddBoolToObject(rec, "equal_lengths", al_info_min_length(r) == r->T);
     al_info_first_token_json(rec, r);
     if (bad) st = al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory");

@@ -15,9 +15,14 @@ int al_cmd_kvsim(int argc, char **argv) {
     al_kvsim_params p = {0};
     al_strlist pol = {0}, sweep = {0};
     al_opt opts[AL_OPTS_MAX] = {
-        {"policy", 0, AL_OPT_LIST, &pol, "SPEC", "window:W, sink:S,window:W, h2o:B,window:W, topk:K, coverage:G, duo:S,W[,gates=FILE][,threshold=T] (repeatable)", 0, 0, NULL, 0, 0},
-        {"sweep", 0, AL_OPT_LIST, &sweep, "SPEC", "a policy with one budget written A..BxF, e.g. window:16..1024x2 (repeatable)", 0, 0, NULL, 0, 0},
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "simulate the first T tokens (default: all; padded samples: their own)", 1, 1e12, NULL, 0, 0},
+        {"policy", 0, AL_OPT_LIST, &pol, "SPEC",
+         "window:W, sink:S,window:W, h2o:B,window:W, topk:K, coverage:G, duo:S,W[,gates=FILE][,threshold=T] "
+         "(repeatable)",
+         0, 0, NULL, 0, 0},
+        {"sweep", 0, AL_OPT_LIST, &sweep, "SPEC",
+         "a policy with one budget written A..BxF, e.g. window:16..1024x2 (repeatable)", 0, 0, NULL, 0, 0},
+        {"tokens", 0, AL_OPT_INT, &p.tokens, "T",
+         "simulate the first T tokens (default: all; padded samples: their own)", 1, 1e12, NULL, 0, 0},
     };
     int nopts = 3, npos = 0, done = 0;
     const char *pos[1];
