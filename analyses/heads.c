@@ -58,13 +58,15 @@ oom:
 static void al_heads_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     const al_heads_acc *a = ctx;
-    al_rowstat_cfg c = {a->T,
+    /* the sample's own tokens: Clark's smoothing spreads over its hd->T keys; class masks keep the window's stride */
+    al_rowstat_cfg c = {hd->T,
                         hd->causal,
                         a->p.sink_tokens,
                         a->p.recent,
                         a->p.clark,
                         a->K,
                         a->cls ? a->cls->member + hd->n * a->K * a->T : NULL,
+                        a->T,
                         hd->row_entropy};
     al_headstats_rows(A, nrows, lda, row0, &c, (double *)ws);
 }
@@ -73,14 +75,14 @@ static void al_heads_done(void *ctx, const al_head_id *hd, void *ws) {
     al_heads_acc *a = ctx;
     const double *s = ws;
     double *o = a->sum + (hd->l * a->H + hd->h) * a->S;
-    double T = (double)a->T;
+    double T = (double)hd->T; /* per-sample means over the sample's own rows, then the mean over samples */
     o[AL_HS_ENTROPY] += s[AL_HS_ENTROPY] / T;
     o[AL_HS_ENTROPY_NORM] += s[AL_HS_NORM_ROWS] > 0 ? s[AL_HS_ENTROPY_NORM] / s[AL_HS_NORM_ROWS] : NAN;
     o[AL_HS_CLARK] += s[AL_HS_CLARK] / T;
     o[AL_HS_FIRST] += s[AL_HS_FIRST] / T;
     o[AL_HS_SELF] += s[AL_HS_SELF] / T;
-    o[AL_HS_PREV] += a->T > 1 ? s[AL_HS_PREV] / (T - 1) : NAN;
-    o[AL_HS_NEXT] += a->T > 1 && !hd->causal ? s[AL_HS_NEXT] / (T - 1) : NAN;
+    o[AL_HS_PREV] += hd->T > 1 ? s[AL_HS_PREV] / (T - 1) : NAN;
+    o[AL_HS_NEXT] += hd->T > 1 && !hd->causal ? s[AL_HS_NEXT] / (T - 1) : NAN;
     o[AL_HS_DISTANCE] += s[AL_HS_DISTANCE] / T;
     o[AL_HS_DISTANT] += s[AL_HS_DISTANT] / T;
     for (int64_t k = 0; k < a->K; k++)

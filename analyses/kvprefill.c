@@ -334,10 +334,15 @@ static al_status al_kvp_fold(al_kvp *a, const al_kvp_pass *ps, int64_t end, int6
     return AL_OK;
 }
 
-static al_status al_kvp_block(void *ctx, int64_t n, const float *A, int64_t PH, int64_t lda, int64_t row0, int64_t nr,
-                              const double *ent, al_error *e) {
+static al_status al_kvp_block(void *ctx, int64_t n, int64_t Tn, const float *A, int64_t PH, int64_t lda, int64_t row0,
+                              int64_t nr, const double *ent, al_error *e) {
     al_kvp_pass *ps = ctx;
     al_kvp *a = ps->a;
+    if (Tn != a->T) /* the prompt and its later queries are defined on one common length */
+        return al_fail(e, AL_EUSAGE, a->r->path, "lengths",
+                       "kvsim --prefill/--decode needs every sample to hold the %lld tokens simulated; sample %lld has %lld "
+                       "(lower --tokens)",
+                       (long long)a->T, (long long)n, (long long)Tn);
     int64_t P = a->P, Q = a->Q;
     if (row0 == 0) {
         if (al_kvp_sample(a, n, e) != AL_OK) return e->status;

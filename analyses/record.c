@@ -9,6 +9,7 @@
 #include "../core/alloc.h"
 #include "../core/progress.h"
 #include "../core/provenance.h"
+#include "../datasets/l2ctok.h"
 #include "../datasets/writer.h"
 #include "llama_run.h"
 
@@ -189,6 +190,36 @@ static al_status al_record_inputs(al_v1_writer *w, const al_record_params *p, co
     return st;
 }
 
+/* /token_text [N, T]: each valid token's decoded text (datasets/l2ctok.h), "" on padding. */
+static al_status al_record_texts(al_v1_writer *w, const al_l2ctok *tk, const int32_t *tok, const int32_t *len,
+                                 int64_t N, int64_t T, al_error *e) {
+    char **s = al_calloc((size_t)(N * T), sizeof(char *)); /* [N, T] */
+    int bad = !s;
+    for (int64_t n = 0; !bad && n < N; n++)
+        bad = al_l2ctok_texts(tk, tok + n * T, len[n], s + n * T) != 0;
+    al_status st = bad ? al_fail(e, AL_ENOMEM, w->path, "token_text", "out of memory")
+                       : al_v1_write_strings(w, "token_text", N, T, (const char *const *)s, e);
+    for (int64_t i = 0; s && i < N * T; i++)
+        al_free(s[i]);
+    al_free(s);
+    return st;
+}
+
+/* What position 0 holds: the id every sample starts with (-1 when they differ) and, with a tokenizer, its text. */
+static void al_record_first(al_v1_attrs *a, const al_l2ctok *tk, const int32_t *tok, int64_t N, int64_t T, char *text,
+                            size_t n) {
+    a->has_first_token = 1;
+    a->first_token_id = tok[0];
+    for (int64_t i = 1; i < N; i++)
+        if (tok[i * T] != tok[0]) a->first_token_id = -1;
+    text[0] = 0;
+    if (a->first_token_id < 0)
+        snprintf(text, n, "(differs by sample)");
+    else if (tk && a->first_token_id < tk->vocab)
+        snprintf(text, n, "%s", tk->piece[a->first_token_id]);
+    a->first_token_text = text;
+}
+
 /* Checks lengths and spans against the model and fills len [N]; returns the longest length. */
 static int64_t al_record_plan(const al_llama *m, const al_record_params *p, int64_t N, int32_t *len, al_error *e) {
     int64_t T = 0;
@@ -230,6 +261,11 @@ al_status al_record_run(const al_llama *m, const al_record_params *p, const char
         al_free(len);
         return e->status;
     }
+    al_l2ctok tk = {0};
+    if (p->tokenizer && al_l2ctok_load(p->tokenizer, c->vocab_size, &tk, e) != AL_OK) {
+        al_free(len);
+        return e->status;
+    }
     int32_t *tok = al_calloc((size_t)(N * T), sizeof(int32_t)); /* [N, T]; padding after len[n] is token 0 */
     float *tr = al_malloc((size_t)(T * c->dim), sizeof(float)); /* [H, T, hs] */
     al_llm s;
@@ -262,8 +298,11 @@ al_status al_record_run(const al_llama *m, const al_record_params *p, const char
     int bos = 1;
     for (int64_t n = 0; tok && n < N; n++) bos &= tok[n * T] == 1;
     al_v1_attrs a = {model, source, c->n_layers, c->n_heads, c->n_kv_heads, c->head_size, 1, bos};
+    char first[256];
+    if (tok) al_record_first(&a, p->tokenizer ? &tk : NULL, tok, N, T, first, sizeof first);
     if (st == AL_OK && (st = al_v1_create(&w, out, p->dtype, &a, e)) == AL_OK) open = 1;
     if (st == AL_OK) st = al_record_inputs(&w, p, tok, len, N, T, e);
+    if (st == AL_OK && p->tokenizer) st = al_record_texts(&w, &tk, tok, len, N, T, e);
     if (st == AL_OK) st = al_record_datasets(&w, c, p->what, N, T, e);
     al_rec_ctx ctx = {&w, c, 0, p->what, tr, &pg};
     al_llm_observer obs = {&ctx, p->what & AL_WANT_ATT ? al_obs_map : NULL,
@@ -280,6 +319,7 @@ al_status al_record_run(const al_llama *m, const al_record_params *p, const char
     }
     if (open) al_v1_abort(&w);
     al_llm_free(&s);
+    al_l2ctok_free(&tk);
     al_free(tok);
     al_free(tr);
     al_free(len);

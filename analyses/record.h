@@ -39,6 +39,7 @@ typedef struct {
     al_dtype dtype;
     int n_spans;
     al_span spans[AL_MAX_SPANS];
+    const char *tokenizer; /* llama2.c tokenizer.bin: /token_text and first_token_text (NULL: none) */
     int quiet;
 } al_record_params;
 

@@ -13,6 +13,7 @@
 struct al_sinks_acc {
     al_sinks_params p;
     int64_t N, L, H, T, K;
+    int64_t skipped; /* samples shorter than T, left out: Sink_k needs one common T */
     int causal;
     double *alpha;     /* [T] scratch for reporting */
     double *alpha_sum; /* [L, H, T] sum over samples */
@@ -51,6 +52,7 @@ al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params
     a->H = r->H;
     a->T = T;
     a->K = p->positions;
+    a->skipped = al_short_samples(r, T, "sinks", 1);
     a->causal = r->causal;
     a->alpha = al_calloc((size_t)T, sizeof(double));
     a->alpha_sum = al_calloc((size_t)(r->L * r->H), (size_t)T * sizeof(double));
@@ -63,15 +65,17 @@ oom:
     return NULL;
 }
 
-/* ws: [2, T] doubles: column sums of the head, then its alpha */
+/* ws: [2, T] doubles: column sums of the head, then its alpha. A sample shorter than T is skipped. */
 static void al_sinks_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     al_sinks_acc *a = ctx;
+    if (hd->T < a->T) return;
     al_colsum(A, nrows, a->T, lda, row0, hd->causal, (double *)ws);
 }
 
 static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
     al_sinks_acc *a = ctx;
+    if (hd->T < a->T) return;
     double *colsum = ws, *alpha = colsum + a->T;
     al_alpha_from_colsum(colsum, a->T, hd->causal, alpha);
     al_sink_hits(alpha, a->K, a->p.epsilon, a->hits + hd->l * a->K);
@@ -83,6 +87,7 @@ static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
 /* GPU path: the column sums arrive whole */
 static void al_sinks_head_summary(void *ctx, const al_head_id *hd, void *ws, const double *colsum, const double *hs) {
     const al_sinks_acc *a = ctx;
+    if (hd->T < a->T) return;
     memcpy(ws, colsum, sizeof(double) * (size_t)a->T);
 }
 
@@ -100,33 +105,40 @@ static cJSON *al_json_doubles(const double *x, int64_t n) {
 }
 
 al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
-    int64_t L = a->L, H = a->H, K = a->K, T = a->T;
-    double *rate = al_calloc((size_t)K, sizeof(double));        /* [K] */
-    double *lrate = al_calloc((size_t)(L * K), sizeof(double)); /* [L, K] */
-    double *mean = al_calloc((size_t)T, sizeof(double));        /* [T] */
-    int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));       /* [T] */
-    double *a0 = al_calloc((size_t)(L * H), sizeof(double));    /* [L, H] */
+    int64_t L = a->L, H = a->H, K = a->K, T = a->T, N = a->N - a->skipped; /* samples analysed */
+    double *rate = al_calloc((size_t)K, sizeof(double));                   /* [K] */
+    double *lrate = al_calloc((size_t)(L * K), sizeof(double));            /* [L, K] */
+    double *mean = al_calloc((size_t)T, sizeof(double));                   /* [T] */
+    int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));                  /* [T] */
+    double *a0 = al_calloc((size_t)(L * H), sizeof(double));               /* [L, H] */
     /* column names of K positions, or a head's list of up to T hidden sinks: at most 24 characters each */
     size_t ncolbuf = (size_t)(K > T ? K : T) * 24 + 64;
     char *colbuf = al_malloc(ncolbuf, 1);
     if (!rate || !lrate || !mean || !pos || !a0 || !colbuf) goto oom;
     for (int64_t l = 0; l < L; l++)
         for (int64_t k = 0; k < K; k++) {
-            lrate[l * K + k] = 100.0 * (double)a->hits[l * K + k] / (double)(a->N * H);
+            lrate[l * K + k] = 100.0 * (double)a->hits[l * K + k] / (double)(N * H);
             rate[k] += (double)a->hits[l * K + k];
         }
     for (int64_t k = 0; k < K; k++)
-        rate[k] = 100.0 * rate[k] / (double)(a->N * L * H);
+        rate[k] = 100.0 * rate[k] / (double)(N * L * H);
 
     cJSON *doc = res->doc;
     al_json_add(doc, "tokens", cJSON_CreateNumber((double)T));
+    /* attnlab counts positions from 0: its Sink_0 is the first token, the paper's Sink_1 */
+    al_json_add(doc, "first_position",
+                cJSON_CreateString("Sink_0 is the first token (Sink_1 in \"When Attention Sink Emerges\")"));
+    al_json_add(doc, "samples", cJSON_CreateNumber((double)N));
+    al_json_add(doc, "skipped_samples", cJSON_CreateNumber((double)a->skipped));
     al_json_add(doc, "sink_rate", al_json_doubles(rate, K));
     cJSON *jl = cJSON_AddArrayToObject(doc, "layers");
     cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
     if (!jl || !jh) goto oom;
 
-    al_table *trate =
-        al_table_new("sinks_rate", "Sink rate by position (% of heads with alpha > eps)", "position,sink_rate");
+    al_table *trate = al_table_new(
+        "sinks_rate",
+        "Sink rate by position (% of heads with alpha > eps; position 0 = the first token, the paper's Sink_1)",
+        "position,sink_rate");
     int off = snprintf(colbuf, ncolbuf, "layer");
     for (int64_t k = 0; k < K && off < (int)ncolbuf - 32; k++)
         off += snprintf(colbuf + off, ncolbuf - (size_t)off, ",sink_%lld", (long long)k);
@@ -161,7 +173,7 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
         for (int64_t h = 0; h < H; h++) {
             const double *s = a->alpha_sum + (l * H + h) * T;
             for (int64_t j = 0; j < T; j++)
-                mean[j] = s[j] / (double)a->N;
+                mean[j] = s[j] / (double)N;
             a0[l * H + h] = mean[0];
             int64_t m = al_hidden_sinks(mean, T, a->p.hidden_threshold, a->p.hidden_min_queries, a->causal, pos);
             cJSON *o = cJSON_CreateObject();
@@ -237,6 +249,7 @@ al_status al_sinks_run(al_rec *r, const al_sinks_params *p, const al_common *c, 
     if (!a) return e->status;
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_result_param(res, "positions", cJSON_CreateNumber((double)a->K));
+    al_short_samples(r, T, "sinks", c->quiet);
     al_map_visitor v = al_sinks_visitor(a);
     al_status st = al_stream_maps(r, T, c, &v, 1, e);
     if (st == AL_OK) st = al_sinks_report(a, res, e);

@@ -24,8 +24,15 @@ int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes) {
     return rows;
 }
 
+static int64_t al_longest(const al_rec *r) {
+    int64_t m = 0;
+    for (int64_t n = 0; n < r->N; n++)
+        m = r->lengths[n] > m ? r->lengths[n] : m;
+    return m;
+}
+
 int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error *e) {
-    int64_t T;
+    int64_t T, longest = al_longest(r);
     if (!r->causal) {
         if (tokens > 0 && tokens != r->T) {
             al_fail(e, AL_EUSAGE, r->path, NULL,
@@ -34,23 +41,43 @@ int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error
                     (long long)tokens, (long long)r->T);
             return -1;
         }
-        T = r->T;
-    } else {
-        T = tokens > 0 ? tokens : (def > 0 ? def : r->T);
-        if (T > r->T) {
-            al_fail(e, AL_EUSAGE, r->path, NULL, "--tokens %lld is beyond the recorded length %lld%s", (long long)T,
-                    (long long)r->T, tokens > 0 ? "" : " (the default; lower it with --tokens)");
-            return -1;
-        }
+        return longest; /* every sample over its own valid length */
     }
-    for (int64_t n = 0; n < r->N; n++)
-        if (r->lengths[n] < T) {
-            al_fail(e, AL_EUSAGE, r->path, "lengths",
-                    "sample %lld has %lld valid tokens, fewer than the %lld analysed (lower --tokens)", (long long)n,
-                    (long long)r->lengths[n], (long long)T);
-            return -1;
-        }
+    T = tokens > 0 ? tokens : (def > 0 ? def : longest);
+    if (T > r->T) {
+        al_fail(e, AL_EUSAGE, r->path, NULL, "--tokens %lld is beyond the recorded length %lld%s", (long long)T,
+                (long long)r->T, tokens > 0 ? "" : " (the default; lower it with --tokens)");
+        return -1;
+    }
+    if (T > longest) {
+        al_fail(e, AL_EUSAGE, r->path, "lengths", "--tokens %lld is beyond the longest sample (%lld valid tokens)%s",
+                (long long)T, (long long)longest, tokens > 0 ? "" : " (the default; lower it with --tokens)");
+        return -1;
+    }
     return T;
+}
+
+int64_t al_sample_tokens(const al_rec *r, int64_t n, int64_t T) {
+    return r->lengths[n] < T ? r->lengths[n] : T;
+}
+
+int64_t al_short_samples(const al_rec *r, int64_t T, const char *analysis, int quiet) {
+    int64_t k = 0;
+    for (int64_t n = 0; n < r->N; n++)
+        k += r->lengths[n] < T;
+    if (k && !quiet)
+        fprintf(stderr,
+                "attnlab: warning: %s: %lld of %lld samples have fewer than %lld valid tokens and are left out of %s "
+                "(it needs one common length; lower --tokens to include them)\n",
+                r->path, (long long)k, (long long)r->N, (long long)T, analysis);
+    return k;
+}
+
+int64_t al_valid_rows(const al_rec *r, int64_t T) {
+    int64_t s = 0;
+    for (int64_t n = 0; n < r->N; n++)
+        s += al_sample_tokens(r, n, T);
+    return s;
 }
 
 static int al_threads(const al_common *c) {
@@ -138,37 +165,37 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
         al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
             for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += P) {
-                int64_t np = r->H - h0 < P ? r->H - h0 : P;
+                int64_t np = r->H - h0 < P ? r->H - h0 : P, Tn = al_sample_tokens(r, n, T); /* [T, D] slots */
                 for (int64_t p = 0; p < np && st == AL_OK; p++) {
                     float *q = qb + p * T * D, *k = kb + p * T * D;
                     int64_t kvh = (h0 + p) / group;
                     if (p > 0 && (h0 + p - 1) / group == kvh)
-                        memcpy(k, k - T * D, sizeof(float) * (size_t)(T * D));
-                    else if ((st = al_rec_read_qkv(r, AL_T_K, n, l, kvh, 0, T, k, e)) != AL_OK)
+                        memcpy(k, k - T * D, sizeof(float) * (size_t)(Tn * D));
+                    else if ((st = al_rec_read_qkv(r, AL_T_K, n, l, kvh, 0, Tn, k, e)) != AL_OK)
                         break;
-                    if ((st = al_rec_read_qkv(r, AL_T_Q, n, l, h0 + p, 0, T, q, e)) != AL_OK) break;
-                    if ((st = al_check_finite(q, T * D, r->path, qn, "queries", e)) != AL_OK) break;
-                    if ((st = al_check_finite(k, T * D, r->path, kn, "keys", e)) != AL_OK) break;
-                    st = al_check_score_range(al_max_row_norm(q, T, D), al_max_row_norm(k, T, D), r->q_scale, r->path,
-                                              qn, e);
+                    if ((st = al_rec_read_qkv(r, AL_T_Q, n, l, h0 + p, 0, Tn, q, e)) != AL_OK) break;
+                    if ((st = al_check_finite(q, Tn * D, r->path, qn, "queries", e)) != AL_OK) break;
+                    if ((st = al_check_finite(k, Tn * D, r->path, kn, "keys", e)) != AL_OK) break;
+                    st = al_check_score_range(al_max_row_norm(q, Tn, D), al_max_row_norm(k, Tn, D), r->q_scale,
+                                              r->path, qn, e);
                 }
                 if (st != AL_OK) break;
-                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
 #pragma omp parallel for schedule(static, 1) num_threads((int)np) if (np > 1)
                 for (int64_t p = 0; p < np; p++) {
-                    al_head_id hd = {n, l, h0 + p, T, r->causal, eb + p * B};
-                    float *S = sb + p * B * T, *Kt = ktb + p * D * ldk;
-                    al_qk_pack_keys(kb + p * T * D, T, D, Kt, ldk);
-                    for (int64_t row0 = 0; row0 < T; row0 += B) {
-                        int64_t nr = T - row0 < B ? T - row0 : B;
+                    al_head_id hd = {n, l, h0 + p, Tn, r->causal, eb + p * B};
+                    float *S = sb + p * B * T, *Kt = ktb + p * D * ldk; /* S: [B, Tn] */
+                    al_qk_pack_keys(kb + p * T * D, Tn, D, Kt, ldk);
+                    for (int64_t row0 = 0; row0 < Tn; row0 += B) {
+                        int64_t nr = Tn - row0 < B ? Tn - row0 : B;
                         /* the softmax gives each row's entropy from its logits (no log per key): hd tells the
                          * visitors, which use it instead of computing it from the probabilities */
-                        al_qk_probs_packed(qb + p * T * D + row0 * D, Kt, ldk, nr, T, D, row0, r->q_scale, r->causal, S,
-                                           T, eb + p * B);
-                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, S, T, row0, nr);
+                        al_qk_probs_packed(qb + p * T * D + row0 * D, Kt, ldk, nr, Tn, D, row0, r->q_scale, r->causal,
+                                           S, Tn, eb + p * B);
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, S, Tn, row0, nr);
                     }
                 }
-                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
                 al_progress_add(&pg, np);
             }
     }
@@ -227,14 +254,15 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
         st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P,
                      (long long)B, (long long)T);
     al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->L * r->N * r->H * T, c->quiet || st != AL_OK);
+    al_progress_begin(&pg, "attnlab", r->L * r->H * al_valid_rows(r, T), c->quiet || st != AL_OK);
     char dname[64];
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
         for (int64_t n = 0; n < r->N && st == AL_OK; n++)
             for (int64_t h0 = 0; h0 < r->H && st == AL_OK; h0 += HB) {
                 int64_t np = r->H - h0 < HB ? r->H - h0 : HB, nt = np < P ? np : P;
-                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+                int64_t Tn = al_sample_tokens(r, n, T); /* rows and keys of this sample */
+                al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
                 int64_t stop = np; /* the lowest failing head so far: later heads quit, earlier ones go on */
                 /* Each thread streams a head from first row to last: no barrier per block, so a core busy with
                  * another program delays only its own head. HDF5 calls are serialised by a lock; the inflating,
@@ -246,18 +274,18 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
 #ifdef _OPENMP
                     tid = omp_get_thread_num();
 #endif
-                    al_head_id hd = {n, l, h, T, r->causal};
+                    al_head_id hd = {n, l, h, Tn, r->causal};
                     al_error *ep = &errs[p];
                     ep->status = AL_OK;
-                    for (int64_t row0 = 0; row0 < T; row0 += B) {
+                    for (int64_t row0 = 0; row0 < Tn; row0 += B) {
                         int64_t quit;
 #pragma omp atomic read
                         quit = stop;
                         if (quit < p) break;
-                        int64_t nr = T - row0 < B ? T - row0 : B;
+                        int64_t nr = Tn - row0 < B ? Tn - row0 : B;
                         /* contiguous float32 maps are read with pread, outside HDF5; the rest through it */
-                        float *A = buf + tid * Bp; /* [nr, T] */
-                        int pr = al_rec_att_pread(r, n, l, h, row0, nr, T, A);
+                        float *A = buf + tid * Bp; /* [nr, Tn] */
+                        int pr = al_rec_att_pread(r, n, l, h, row0, nr, Tn, A);
                         if (pr < 0) {
                             al_fail(ep, AL_EIO, r->path, dname,
                                     "cannot read rows %lld.. of sample %lld, head %lld (file truncated "
@@ -266,17 +294,17 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         } else if (pr == 0) {
                             al_status sp;
 #pragma omp critical(al_hdf5)
-                            sp = al_rec_att_fetch(r, &rd[tid], n, l, h, row0, nr, T, A, ep);
-                            if (sp == AL_OK) al_rec_att_finish(r, &rd[tid], l, row0, nr, T, A, ep);
+                            sp = al_rec_att_fetch(r, &rd[tid], n, l, h, row0, nr, Tn, A, ep);
+                            if (sp == AL_OK) al_rec_att_finish(r, &rd[tid], l, row0, nr, Tn, A, ep);
                         }
                         if (ep->status == AL_OK)
-                            al_check_map_rows(A, nr, T, T, row0, r->causal, r->path, dname, n, h, ep);
+                            al_check_map_rows(A, nr, Tn, Tn, row0, r->causal, r->path, dname, n, h, ep);
                         if (ep->status != AL_OK) {
 #pragma omp critical(al_stop)
                             if (p < stop) stop = p;
                             break;
                         }
-                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, T, row0, nr);
+                        al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, Tn, row0, nr);
 #pragma omp critical(al_progress)
                         al_progress_add(&pg, nr);
                     }
@@ -288,7 +316,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         st = e->status;
                     }
                 if (st != AL_OK) break;
-                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, T, r->causal);
+                al_heads_done(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
             }
     }
     al_progress_end(&pg);

@@ -219,6 +219,13 @@ static al_status al_cuda_qk(al_rec *r, int64_t T, const al_common *c, al_map_vis
 
 al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
     char why[256];
+    for (int64_t n = 0; n < r->N; n++)
+        if (al_sample_tokens(r, n, T) < T)
+            return al_fail(
+                e, AL_EUSAGE, "--device", NULL,
+                "cuda: sample %lld has %lld valid tokens, fewer than the %lld analysed: the GPU path analyses "
+                "samples of one length (use --device cpu, or lower --tokens)",
+                (long long)n, (long long)r->lengths[n], (long long)T);
     if (al_cuda_init(why, sizeof why) != 0) return al_fail(e, AL_ENODEV, "--device", NULL, "cuda: %s", why);
     int qk = !r->has[AL_T_ATT] || c->from_qk;
     if (qk && !r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");

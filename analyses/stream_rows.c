@@ -9,6 +9,7 @@
 #include "../core/progress.h"
 #include "../datasets/validate.h"
 #include "../metrics/qk.h"
+#include "stream.h"
 
 int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra) {
     int64_t P = r->L * r->H;
@@ -19,10 +20,10 @@ int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra
     return rows > T ? T : rows;
 }
 
-/* One block of all heads from q and k: kb holds one head's keys [T, D] as read, then a layer's keys
- * transposed [H_kv, D, ldk]; queries [H, B, D]. */
-static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, int64_t nr, float *A, int64_t B,
-                                 float *kb, float *qb, double *ent, al_error *e) {
+/* One block of all heads from q and k over the sample's Tn tokens: kb holds one head's keys [Tn, D] as read, then
+ * a layer's keys transposed [H_kv, D, ldk]; queries [H, B, D]; A: [P, nr, Tn]; ent: [P, nr] the rows' entropies. */
+static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t Tn, int64_t row0, int64_t nr, float *A,
+                                 int64_t B, float *kb, float *qb, double *ent, al_error *e) {
     int64_t D = r->D, group = r->H / r->H_kv, ldk = al_qk_ldk(T);
     float *kt = kb + T * D;
     char qn[64], kn[64];
@@ -31,10 +32,10 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
         al_rec_dset_name(r, AL_T_K, l, kn, sizeof kn);
         double kmax = 0, qmax = 0;
         for (int64_t g = 0; g < r->H_kv; g++) {
-            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, T, kb, e) != AL_OK) return e->status;
-            if (al_check_finite(kb, T * D, r->path, kn, "keys", e) != AL_OK) return e->status;
-            kmax = fmax(kmax, al_max_row_norm(kb, T, D));
-            al_qk_pack_keys(kb, T, D, kt + g * D * ldk, ldk);
+            if (al_rec_read_qkv(r, AL_T_K, n, l, g, 0, Tn, kb, e) != AL_OK) return e->status;
+            if (al_check_finite(kb, Tn * D, r->path, kn, "keys", e) != AL_OK) return e->status;
+            kmax = fmax(kmax, al_max_row_norm(kb, Tn, D));
+            al_qk_pack_keys(kb, Tn, D, kt + g * D * ldk, ldk);
         }
         for (int64_t h = 0; h < r->H; h++) {
             if (al_rec_read_qkv(r, AL_T_Q, n, l, h, row0, nr, qb + h * B * D, e) != AL_OK) return e->status;
@@ -44,8 +45,8 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t row0, 
         if (al_check_score_range(qmax, kmax, r->q_scale, r->path, qn, e) != AL_OK) return e->status;
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t h = 0; h < r->H; h++)
-            al_qk_probs_packed(qb + h * B * D, kt + (h / group) * D * ldk, ldk, nr, T, D, row0, r->q_scale, r->causal,
-                               A + (l * r->H + h) * B * T, T, ent + (l * r->H + h) * B);
+            al_qk_probs_packed(qb + h * B * D, kt + (h / group) * D * ldk, ldk, nr, Tn, D, row0, r->q_scale, r->causal,
+                               A + (l * r->H + h) * nr * Tn, Tn, ent + (l * r->H + h) * nr);
     }
     return AL_OK;
 }
@@ -71,33 +72,30 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
                        (long long)B, (long long)T);
     }
     al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->N * T, c->quiet);
+    al_progress_begin(&pg, "attnlab", al_valid_rows(r, T), c->quiet);
     char dname[64];
     al_status st = AL_OK;
-    for (int64_t n = 0; n < r->N && st == AL_OK; n++)
-        for (int64_t row0 = 0; row0 < T && st == AL_OK; row0 += B) {
-            int64_t nr = T - row0 < B ? T - row0 : B;
+    for (int64_t n = 0; n < r->N && st == AL_OK; n++) {
+        int64_t Tn = al_sample_tokens(r, n, T); /* this sample's rows and keys */
+        for (int64_t row0 = 0; row0 < Tn && st == AL_OK; row0 += B) {
+            int64_t nr = Tn - row0 < B ? Tn - row0 : B;
+            /* head p's block lands at A + p * nr * Tn: the visitor's [P, nr, Tn] layout, whatever nr is */
             if (qk) {
-                st = al_rows_from_qk(r, n, T, row0, nr, A, B, kb, qb, ent, e);
+                st = al_rows_from_qk(r, n, T, Tn, row0, nr, A, B, kb, qb, ent, e);
             } else {
                 for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
                     al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
                     for (int64_t h = 0; h < r->H && st == AL_OK; h++) {
-                        float *a = A + (l * r->H + h) * B * T;
-                        if ((st = al_rec_read_att(r, n, l, h, row0, nr, T, a, e)) != AL_OK) break;
-                        st = al_check_map_rows(a, nr, T, T, row0, r->causal, r->path, dname, n, h, e);
+                        float *a = A + (l * r->H + h) * nr * Tn;
+                        if ((st = al_rec_read_att(r, n, l, h, row0, nr, Tn, a, e)) != AL_OK) break;
+                        st = al_check_map_rows(a, nr, Tn, Tn, row0, r->causal, r->path, dname, n, h, e);
                     }
                 }
             }
-            /* the visitor sees heads at a stride of B rows: repack when the last block is shorter */
-            if (st == AL_OK && nr < B)
-                for (int64_t p = 1; p < P; p++) {
-                    memmove(A + p * nr * T, A + p * B * T, sizeof(float) * (size_t)(nr * T));
-                    if (qk) memmove(ent + p * nr, ent + p * B, sizeof(double) * (size_t)nr);
-                }
-            if (st == AL_OK) st = v->block(v->ctx, n, A, P, T, row0, nr, qk ? ent : NULL, e);
+            if (st == AL_OK) st = v->block(v->ctx, n, Tn, A, P, Tn, row0, nr, qk ? ent : NULL, e);
             al_progress_add(&pg, nr);
         }
+    }
     al_progress_end(&pg);
     al_free(ent);
     al_free(A);

@@ -64,6 +64,10 @@ al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const 
     al_attr_int(w->file, "causal", a->causal);
     al_attr_int(w->file, "first_token_is_bos", a->first_token_is_bos);
     al_attr_str(w->file, "source", a->source ? a->source : "attnlab");
+    if (a->has_first_token) {
+        al_attr_int(w->file, "first_token_id", a->first_token_id);
+        al_attr_str(w->file, "first_token_text", a->first_token_text ? a->first_token_text : "");
+    }
     return AL_OK;
 }
 
@@ -152,6 +156,25 @@ al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int
     if (ds >= 0) H5Dclose(ds);
     H5Sclose(sp);
     H5Pclose(lcpl);
+    return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
+}
+
+al_status al_v1_write_strings(al_v1_writer *w, const char *name, int64_t N, int64_t T, const char *const *s,
+                              al_error *e) {
+    hsize_t d[2] = {(hsize_t)N, (hsize_t)T};
+    const char **v = al_malloc((size_t)(N * T), sizeof(char *)); /* [N, T] */
+    if (!v) return al_fail(e, AL_ENOMEM, w->path, name, "out of memory");
+    for (int64_t i = 0; i < N * T; i++)
+        v[i] = s[i] ? s[i] : "";
+    hid_t sp = H5Screate_simple(2, d, NULL), t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t ds = H5Dcreate2(w->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = ds >= 0 ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(t);
+    H5Sclose(sp);
+    al_free((void *)v);
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
 }
 

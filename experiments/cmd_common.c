@@ -1,6 +1,7 @@
 /* Plumbing shared by the subcommands: option parsing with --help, thread set-up, error reporting. */
 #include <stdio.h>
 
+#include "../core/figure.h"
 #include "commands.h"
 
 #ifdef _OPENMP
@@ -29,6 +30,7 @@ al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_commo
         *done = 1;
         return AL_OK;
     }
+    al_figure_format_set((al_figfmt)al_figfmt_parse(c->figure_format));
     if (*npos < minpos) return al_fail(e, AL_EUSAGE, argv[0], NULL, "missing argument (usage: attnlab %s)", usage);
     if (c->device && !__builtin_strcmp(c->device, "cuda")) {
 #ifndef AL_HAVE_CUDA

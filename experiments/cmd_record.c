@@ -9,7 +9,8 @@
 
 /* Flags that only make sense in one of the two modes. */
 static al_status al_record_modes(const al_opt *o, int n, int drift, al_error *e) {
-    static const char *const plain[] = {"tokens", "generate", "temperature", "seed", "samples", "what", "span"};
+    static const char *const plain[] = {"tokens",  "generate", "temperature", "seed",
+                                        "samples", "what",     "span",        "tokenizer"};
     static const char *const drift_only[] = {"prefix", "no-bos"};
     for (int i = 0; i < n; i++) {
         if (!o[i].seen) continue;
@@ -85,20 +86,32 @@ int al_cmd_record(int argc, char **argv) {
     int64_t seed = 0;
     int no_bos = 0;
     al_opt opts[24] = {
-        {"tokens", 0, AL_OPT_LIST, &tokens, "IDS", "prompt token ids, e.g. 1,2,3; repeat for more samples (default: BOS = 1)", 0, 0, NULL, 0, 0},
-        {"generate", 0, AL_OPT_INT, &p.generate, "N", "append N generated tokens to each prompt (default 0)", 0, AL_LLAMA_MAX_SEQ, NULL, 0, 0},
-        {"temperature", 0, AL_OPT_DOUBLE, &p.temperature, "TEMP", "0: greedy (default); > 0: sample softmax(logits / TEMP)", 0, 1e6, NULL, 0, 0},
-        {"seed", 0, AL_OPT_INT, &seed, "S", "seed of the sampling (sample n uses stream n; default 0)", 0, 9e15, NULL, 0, 0},
+        {"tokens", 0, AL_OPT_LIST, &tokens, "IDS",
+         "prompt token ids, e.g. 1,2,3; repeat for more samples (default: BOS = 1)", 0, 0, NULL, 0, 0},
+        {"generate", 0, AL_OPT_INT, &p.generate, "N", "append N generated tokens to each prompt (default 0)", 0,
+         AL_LLAMA_MAX_SEQ, NULL, 0, 0},
+        {"temperature", 0, AL_OPT_DOUBLE, &p.temperature, "TEMP",
+         "0: greedy (default); > 0: sample softmax(logits / TEMP)", 0, 1e6, NULL, 0, 0},
+        {"seed", 0, AL_OPT_INT, &seed, "S", "seed of the sampling (sample n uses stream n; default 0)", 0, 9e15, NULL,
+         0, 0},
         {"samples", 0, AL_OPT_INT, &p.samples, "N", "samples drawn from one prompt (default 1)", 1, 1e6, NULL, 0, 0},
-        {"what", 0, AL_OPT_STRING, &what, "LIST", "tensors to store (default attention,q,k,v,hidden,logits)", 0, 0, NULL, 0, 0},
-        {"span", 0, AL_OPT_LIST, &spans, "NAME:A:B", "named token range [A, B) written to /spans; repeatable", 0, 0, NULL, 0, 0},
-        {"dtype", 0, AL_OPT_CHOICE, &dtype, "TYPE", "storage type f32|f16|bf16 (default f32)", 0, 0, "f32|f16|bf16", 0, 0},
-        {"model", 0, AL_OPT_STRING, &p.model_name, "NAME", "model attribute (default: the checkpoint's file name)", 0, 0, NULL, 0, 0},
-        {"drift", 0, AL_OPT_STRING, &drift, "CONV.txt", "drift mode: conversations (one turn of ids per line, blank line between)", 0, 0, NULL, 0, 0},
-        {"prefix", 0, AL_OPT_STRING, &prefix, "IDS", "drift: goal-restating prefix of the reference run", 0, 0, NULL, 0, 0},
+        {"what", 0, AL_OPT_STRING, &what, "LIST", "tensors to store (default attention,q,k,v,hidden,logits)", 0, 0,
+         NULL, 0, 0},
+        {"span", 0, AL_OPT_LIST, &spans, "NAME:A:B", "named token range [A, B) written to /spans; repeatable", 0, 0,
+         NULL, 0, 0},
+        {"dtype", 0, AL_OPT_CHOICE, &dtype, "TYPE", "storage type f32|f16|bf16 (default f32)", 0, 0, "f32|f16|bf16", 0,
+         0},
+        {"model", 0, AL_OPT_STRING, &p.model_name, "NAME", "model attribute (default: the checkpoint's file name)", 0,
+         0, NULL, 0, 0},
+        {"drift", 0, AL_OPT_STRING, &drift, "CONV.txt",
+         "drift mode: conversations (one turn of ids per line, blank line between)", 0, 0, NULL, 0, 0},
+        {"prefix", 0, AL_OPT_STRING, &prefix, "IDS", "drift: goal-restating prefix of the reference run", 0, 0, NULL, 0,
+         0},
         {"no-bos", 0, AL_OPT_FLAG, &no_bos, NULL, "drift: do not start both runs with BOS (token 1)", 0, 0, NULL, 0, 0},
+        {"tokenizer", 0, AL_OPT_STRING, &p.tokenizer, "FILE",
+         "llama2.c tokenizer.bin: write /token_text (each token's decoded text)", 0, 0, NULL, 0, 0},
     };
-    int nopts = 12, npos = 0, done = 0;
+    int nopts = 13, npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "record MODEL.bin -o OUT.h5 [options]",
                                 "Runs a llama2.c checkpoint (legacy version-0 header) on the CPU and writes a format-v1\n"

@@ -120,6 +120,7 @@ int al_cmd_stats(int argc, char **argv) {
             st = e.status;
         else
             mv[nmv++] = al_sinks_visitor(sa);
+        al_short_samples(r, T, "sinks", c.quiet || st != AL_OK);
     }
     if (st == AL_OK && want[AL_ST_HEADS]) {
         if (!(ha = al_heads_acc_new(r, T, &hp, NULL, &e)))

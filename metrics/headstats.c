@@ -70,7 +70,7 @@ void al_headstats_rows_ref(const float *A, int64_t nrows, int64_t lda, int64_t r
         acc[AL_HS_DISTANCE] += al_row_distance_ref(a, vis, i);
         acc[AL_HS_DISTANT] += al_row_distant_ref(a, vis, i, c->sink_tokens, c->recent);
         for (int64_t k = 0; k < c->nclass; k++)
-            acc[AL_HS_COUNT + k] += al_row_class_mass_ref(a, vis, c->classes + k * T);
+            acc[AL_HS_COUNT + k] += al_row_class_mass_ref(a, vis, c->classes + k * (c->ldc > 0 ? c->ldc : T));
     }
 }
 
@@ -108,7 +108,7 @@ static inline double al_msum(const float *restrict a, const uint8_t *restrict me
 
 AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, int64_t lda, int64_t row0,
                                         const al_rowstat_cfg *c, double *restrict acc) {
-    int64_t T = c->T;
+    int64_t T = c->T, ldc = c->ldc > 0 ? c->ldc : c->T;
     double cs = 1e-4 / (double)T, cterm = cs * log(cs); /* a masked key's term in Clark's entropy */
     for (int64_t r = 0; r < nrows; r++) {
         const float *restrict a = A + r * lda;
@@ -133,6 +133,6 @@ AL_TARGET_CLONES void al_headstats_rows(const float *restrict A, int64_t nrows, 
         int64_t hi = i - c->recent < vis - 1 ? i - c->recent : vis - 1;
         if (hi >= c->sink_tokens) acc[AL_HS_DISTANT] += al_wsum(a, c->sink_tokens, hi + 1, 1.0, 0.0);
         for (int64_t k = 0; k < c->nclass; k++)
-            acc[AL_HS_COUNT + k] += al_msum(a, c->classes + k * T, vis);
+            acc[AL_HS_COUNT + k] += al_msum(a, c->classes + k * ldc, vis);
     }
 }

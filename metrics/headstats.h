@@ -21,13 +21,14 @@ enum {
 };
 
 typedef struct {
-    int64_t T;                 /* analysed keys (and rows) */
-    int causal;                /* row i sees keys 0..i, else all T */
-    int64_t sink_tokens;       /* s of distant_mass */
-    int64_t recent;            /* r of distant_mass */
-    int clark;                 /* also accumulate Clark's entropy (a log per key more) */
-    int64_t nclass;            /* K token classes */
-    const uint8_t *classes;    /* [K, T]: 1 where key j belongs to class k (this sample), NULL when K = 0 */
+    int64_t T;              /* analysed keys (and rows) */
+    int causal;             /* row i sees keys 0..i, else all T */
+    int64_t sink_tokens;    /* s of distant_mass */
+    int64_t recent;         /* r of distant_mass */
+    int clark;              /* also accumulate Clark's entropy (a log per key more) */
+    int64_t nclass;         /* K token classes */
+    const uint8_t *classes; /* [K, ldc]: 1 where key j belongs to class k (this sample), NULL when K = 0 */
+    int64_t ldc;            /* row stride of classes (>= T); 0: T */
     const double *row_entropy; /* [nrows] entropies of the rows given (tuned kernel only), NULL: computed here */
 } al_rowstat_cfg;
 

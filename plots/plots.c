@@ -8,11 +8,13 @@
 #include <stdio.h>
 
 void al_gp_quote(const char *s, char *buf, size_t n) {
+    /* inside gnuplot's single quotes only the quote itself is special (doubled); a control character would end the
+     * line or the string, so it becomes a space; the terminals are noenhanced, so _ ^ @ & { } stay literal */
     size_t k = 0;
     for (; s && *s && k + 3 < n; s++) {
-        if (*s == '\'') buf[k++] = '\'';
-        if (*s == '\n') continue;
-        buf[k++] = *s;
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'') buf[k++] = '\'';
+        buf[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
     }
     buf[k] = 0;
 }

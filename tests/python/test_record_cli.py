@@ -168,10 +168,34 @@ with rec(f"{d}/gen.h5", "--chat", f"{d}/chat2.json", "--generate", 6, "--ids", "
     g2 = greedy([1, 9, 9, 9], 6)
     check(toks[0, :lens[0]].tolist() == g0 and toks[2, :lens[2]].tolist() == g2, "--generate is not greedy")
     check(lens == [len(g0), len(g0), len(g2)] and (toks[2, lens[2]:] == 3).all(), f"lengths {lens}, padding {toks[2].tolist()}")
+    txt = [s.decode() if isinstance(s, bytes) else s for s in f["token_text"][2]]
+    check(txt[lens[2]:] == [""] * (toks.shape[1] - lens[2]), f"padding has empty token_text: {txt}")
+    check(f.attrs["first_token_id"] == 1 and f.attrs["first_token_text"] == "<s>" and f.attrs["first_token_is_bos"] == 1,
+          f"first token recorded: {dict(f.attrs)}")
     check(sp[0] == [[0, 6], [6, 10], [11, len(g0)]] and sp[2] == [[-1, -1], [-1, -1], [4, len(g2)]], f"generation spans {sp}")
 with rec(f"{d}/text.h5", "--text", "w3 w4 w5", "--what", "q,k,logits,hidden") as f:
     check(f["tokens"][0].tolist() == [11, 12, 13] and sorted(f) == ["hidden", "k", "logits", "q", "token_text", "tokens"],
           "--text tokens or --what")
+
+# 3b. readable tokens and the first token, with a byte-level BPE tokenizer (GPT-2 style 'Ġold'), made here
+import importlib.util
+from tokenizers import ByteLevelBPETokenizer
+spec = importlib.util.spec_from_file_location("record_hf", TOOL)
+rh = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rh)
+bl = ByteLevelBPETokenizer()
+bl.train_from_iterator(["the old lighthouse keeper", "an old map", "caf\u00e9 \u2013 \u00df"] * 20, vocab_size=300,
+                       special_tokens=["<|endoftext|>", "<|im_start|>"])
+bt = transformers.PreTrainedTokenizerFast(tokenizer_object=bl._tokenizer, eos_token="<|endoftext|>")
+ids = [bt.convert_tokens_to_ids("<|endoftext|>")] + bt("the old caf\u00e9 \u2013", add_special_tokens=False)["input_ids"]
+row = np.array([ids + [0, 0]])
+texts = rh.token_texts(bt, row, [len(ids)])[0]
+check("".join(texts) == "<|endoftext|>the old caf\u00e9 \u2013" and not any("\u0120" in t for t in texts)
+      and texts[-2:] == ["", ""], f"token_text decoded per token: {texts}")
+cfg_im = transformers.LlamaConfig(bos_token_id=bt.convert_tokens_to_ids("<|im_start|>"))
+first = rh.first_token(bt, cfg_im, [ids[0], ids[0]])
+check(first == dict(id=ids[0], text="<|endoftext|>", is_bos=1), f"first token of SmolLM2-like documents: {first}")
+check(rh.first_token(bt, cfg_im, [ids[1], ids[0]])["id"] == -1, "first tokens that differ: id -1")
 
 # 4. bad input: exit 2, one line, no file left behind
 for extra, needle in ((["--ids", "1,61"], "outside the vocabulary"), (["--ids", "1,x"], "not a comma-separated"),
