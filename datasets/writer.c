@@ -126,7 +126,8 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
         if (!b) {
             r = -1;
         } else {
-            for (hsize_t i = 0; i < total; i++) b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
+            for (hsize_t i = 0; i < total; i++)
+                b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
             hid_t mt = al_v1_ftype(w->dtype);
             r = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, b);
             H5Tclose(mt);
@@ -142,7 +143,8 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
 al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int64_t *dims, const int32_t *src,
                           al_error *e) {
     hsize_t d[8];
-    for (int i = 0; i < rank; i++) d[i] = (hsize_t)dims[i];
+    for (int i = 0; i < rank; i++)
+        d[i] = (hsize_t)dims[i];
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t sp = H5Screate_simple(rank, d, NULL);
@@ -170,6 +172,29 @@ al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name,
     H5Sclose(sp);
     H5Oclose(o);
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute") : AL_OK;
+}
+
+al_status al_v1_attr_str(al_v1_writer *w, const char *name, const char *v, al_error *e) {
+    if (H5Aexists(w->file, name) > 0) return al_fail(e, AL_EWRITE, w->path, name, "attribute exists");
+    al_attr_str(w->file, name, v);
+    return H5Aexists(w->file, name) > 0 ? AL_OK : al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute");
+}
+
+al_status al_v1_write_strings(al_v1_writer *w, const char *name, int rank, const int64_t *dims, const char *const *v,
+                              al_error *e) {
+    hsize_t d[4];
+    for (int i = 0; i < rank && i < 4; i++)
+        d[i] = (hsize_t)dims[i];
+    hid_t sp = H5Screate_simple(rank, d, NULL);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t ds = H5Dcreate2(w->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = ds >= 0 ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(t);
+    H5Sclose(sp);
+    return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "cannot write dataset") : AL_OK;
 }
 
 al_status al_v1_finish(al_v1_writer *w, al_error *e) {
