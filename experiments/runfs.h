@@ -32,6 +32,7 @@ void al_fs_clean(const char *dir);
 /* Absolute form of path (relative ones against the current folder), lexically normalised. */
 void al_fs_abspath(const char *path, char *out, size_t n);
 /* base/rel, or rel itself when it is absolute. */
+/* rel under base, unless rel is absolute or starts with ~/ (then under $HOME). */
 void al_fs_join(const char *base, const char *rel, char *out, size_t n);
 /* Hex sha256 of a string. */
 void al_sha256_text(const char *s, char hex[65]);
