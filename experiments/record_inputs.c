@@ -88,67 +88,78 @@ static void al_role_name(const char *role, const char (*seen)[32], int n_seen, c
         snprintf(out, n, "%.40s_%d", base, k);
 }
 
-/* One chat (messages of a JSON array) into one sample with its role spans. */
-static al_status al_in_chat(al_rec_inputs *in, const al_rec_model *m, const cJSON *msgs, int add_gen, al_in_spans *sp,
-                            const char *path, al_error *e) {
-    int n = cJSON_GetArraySize(msgs);
-    al_chat_msg *cm = al_calloc((size_t)n + 1, sizeof *cm);
-    if (!cm) return al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
+/* The messages of one chat (a JSON array of {"role", "content"}) into cm [n]. */
+static al_status al_in_messages(const cJSON *msgs, al_chat_msg *cm, int n, const char *path, al_error *e) {
     for (int i = 0; i < n; i++) {
         const cJSON *o = cJSON_GetArrayItem(msgs, i), *r = cJSON_GetObjectItemCaseSensitive(o, "role"),
                     *c = cJSON_GetObjectItemCaseSensitive(o, "content");
-        if (!cJSON_IsString(r) || !cJSON_IsString(c) || strlen(r->valuestring) > 24) {
-            al_free(cm);
+        if (!cJSON_IsString(r) || !cJSON_IsString(c) || strlen(r->valuestring) > 24)
             return al_fail(e, AL_EUSAGE, path, NULL,
                            "message %d: expected {\"role\": \"...\" (at most 24 characters), \"content\": \"...\"}", i);
-        }
         cm[i] = (al_chat_msg){r->valuestring, c->valuestring};
     }
-    char **parts = NULL;
-    int sys = 0;
-    al_status st = al_chat_render(m->gguf->g, cm, n, add_gen, &parts, &sys, e);
-    int np = n + sys, sample = in->n;
-    {
-        int32_t *all = NULL;
-        int64_t total = 0;
-        char seen[AL_MAX_SPANS + 64][32];
-        int n_seen = 0;
-        for (int i = 0; st == AL_OK && i <= np; i++) {
-            int32_t *ids = NULL;
-            int64_t k = 0;
-            const char *txt = parts[i];
-            st = i == 0 ? al_tok_encode(m->gguf->tok, txt, strlen(txt), 1, &ids, &k, e)
-                        : al_tok_encode_plain(m->gguf->tok, txt, strlen(txt), 1, &ids, &k, e);
-            int32_t *grown = st == AL_OK ? al_realloc(all, (size_t)(total + k + 1), sizeof *all) : NULL;
-            if (st == AL_OK && !grown) st = al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
-            if (st == AL_OK) {
-                all = grown;
-                memcpy(all + total, ids, sizeof(int32_t) * (size_t)k);
-            }
-            al_free(ids);
-            if (st == AL_OK && i < np) {
-                const char *role = sys && i == 0 ? "system" : cm[i - sys].role;
-                char name[64];
-                al_role_name(role, (const char(*)[32])seen, n_seen, name, sizeof name);
-                int ni = al_in_name(in, name);
-                if (ni < 0)
-                    st = al_fail(e, AL_EUSAGE, path, NULL, "more than %d span names", AL_MAX_SPANS);
-                else if (al_span_add(sp, sample, ni, total, total + k))
-                    st = al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
-                if (n_seen < AL_MAX_SPANS + 64)
-                    snprintf(seen[n_seen++], 32, "%.31s", !strcmp(role, "assistant") ? "response" : role);
-            }
-            if (st == AL_OK && i == np && add_gen) { /* the generated response: from here to the sample's end */
-                al_role_name("assistant", (const char(*)[32])seen, n_seen, seen[AL_MAX_SPANS + 63], 32);
-                int ni = al_in_name(in, seen[AL_MAX_SPANS + 63]);
-                if (ni < 0 || al_span_add(sp, sample, ni, total + k, -1))
-                    st = al_fail(e, AL_EUSAGE, path, NULL, "too many spans");
-            }
-            total += k;
-        }
-        if (st == AL_OK && al_in_add(in, all, total)) st = al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
-        if (st != AL_OK) al_free(all);
+    return AL_OK;
+}
+
+/* Appends the tokens of txt to *all (BOS first when first); returns the count added, -1 on failure. */
+static int64_t al_in_append(const al_rec_model *m, const char *txt, int first, int32_t **all, int64_t total,
+                            const char *path, al_error *e) {
+    int32_t *ids = NULL;
+    int64_t k = 0;
+    al_status st = first ? al_tok_encode(m->gguf->tok, txt, strlen(txt), 1, &ids, &k, e)
+                         : al_tok_encode_plain(m->gguf->tok, txt, strlen(txt), 1, &ids, &k, e);
+    if (st != AL_OK) return -1;
+    int32_t *grown = al_realloc(*all, (size_t)(total + k + 1), sizeof **all);
+    if (!grown) {
+        al_free(ids);
+        al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
+        return -1;
     }
+    memcpy(grown + total, ids, sizeof(int32_t) * (size_t)k);
+    *all = grown;
+    al_free(ids);
+    return k;
+}
+
+/* Records span [a, b) of the role's span name (b < 0: to the sample's end) and the role as seen. */
+static al_status al_in_role_span(al_rec_inputs *in, al_in_spans *sp, const char *role, char (*seen)[32], int *n_seen,
+                                 int64_t a, int64_t b, const char *path, al_error *e) {
+    char name[64];
+    al_role_name(role, (const char(*)[32])seen, *n_seen, name, sizeof name);
+    int ni = al_in_name(in, name);
+    if (ni < 0) return al_fail(e, AL_EUSAGE, path, NULL, "more than %d span names", AL_MAX_SPANS);
+    if (al_span_add(sp, in->n, ni, a, b)) return al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
+    if (*n_seen < AL_MAX_SPANS)
+        snprintf(seen[(*n_seen)++], 32, "%.31s", !strcmp(role, "assistant") ? "response" : role);
+    return AL_OK;
+}
+
+/* One chat into one sample: each rendered message tokenized in turn (its tokens are its span), then the
+ * generation prompt; the generated response is a span to the sample's end. */
+static al_status al_in_chat(al_rec_inputs *in, const al_rec_model *m, const cJSON *msgs, int add_gen, al_in_spans *sp,
+                            const char *path, al_error *e) {
+    int n = cJSON_GetArraySize(msgs), sys = 0;
+    al_chat_msg *cm = al_calloc((size_t)n + 1, sizeof *cm);
+    if (!cm) return al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
+    char **parts = NULL, seen[AL_MAX_SPANS][32];
+    int n_seen = 0;
+    al_status st = al_in_messages(msgs, cm, n, path, e);
+    if (st == AL_OK) st = al_chat_render(m->gguf->g, cm, n, add_gen, &parts, &sys, e);
+    int32_t *all = NULL;
+    int64_t total = 0;
+    for (int i = 0; st == AL_OK && i <= n + sys; i++) {
+        int64_t k = al_in_append(m, parts[i], i == 0, &all, total, path, e);
+        if (k < 0)
+            st = e->status;
+        else if (i < n + sys)
+            st = al_in_role_span(in, sp, sys && i == 0 ? "system" : cm[i - sys].role, seen, &n_seen, total, total + k,
+                                 path, e);
+        else if (add_gen)
+            st = al_in_role_span(in, sp, "assistant", seen, &n_seen, total + k, -1, path, e);
+        total += k;
+    }
+    if (st == AL_OK && al_in_add(in, all, total)) st = al_fail(e, AL_ENOMEM, path, NULL, "out of memory");
+    if (st != AL_OK) al_free(all);
     for (int i = 0; parts && i < n + 2; i++)
         al_free(parts[i]);
     al_free(parts);
