@@ -16,7 +16,7 @@ static const struct {
     const char *re[AL_TOK_MAX_RE];
     int ignore_merges, add_bos;
 } al_pre_table[] = {
-    {" gpt-2 gpt2 phi-2 mpt olmo jina-es jina-de ", {AL_RE_GPT2}, 0, 0},
+    {" gpt-2 phi-2 mpt olmo jina-es jina-de ", {AL_RE_GPT2}, 0, 0},
     {" smollm starcoder refact codeshell command-r ", {"\\p{N}", AL_RE_GPT2}, 0, 0},
     {" llama3 llama-v3 llama-bpe falcon3 ", {AL_RE_LLAMA3_HEAD "\\p{N}{1,3}" AL_RE_LLAMA3_TAIL}, 1, 1},
     {" qwen2 deepseek-r1-qwen ", {AL_RE_LLAMA3_HEAD "\\p{N}" AL_RE_LLAMA3_TAIL}, 0, 0},

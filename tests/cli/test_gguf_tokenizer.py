@@ -33,7 +33,6 @@ TEXTS = [
     "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
     "don't won't it's we'll they've I'm you'd SHOULDN'T",
     "x",
-    "",
 ]
 
 
@@ -119,7 +118,7 @@ def spm_vocab():
 
 
 compare("smollm (SmolLM2 as shipped)", M)
-for pre in ("gpt2", "llama-bpe", "qwen2"):
+for pre in ("gpt-2", "llama-bpe", "qwen2"):
     compare(f"pre={pre}", with_pre(pre))
 compare("SentencePiece", spm_vocab(), [t for t in TEXTS if "<|" not in t])
 finish("test_gguf_tokenizer")
