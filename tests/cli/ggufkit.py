@@ -43,6 +43,40 @@ def smollm2():
     return p.stdout.strip()
 
 
+def llamacpp_python():
+    """Python of the cached llama-cpp-python venv (tools/llamacpp_venv.sh), or skip: building it takes minutes."""
+    py = os.path.join(CACHE, "llamacpp-venv", "bin", "python")
+    if not os.path.isfile(py):
+        skip(f"llama-cpp-python is not built in {os.path.dirname(os.path.dirname(py))} (tools/llamacpp_venv.sh builds it, "
+             "about 7 minutes)")
+    return py
+
+
+def rewrite(src, dst, overrides=None, f32=False):
+    """A copy of the GGUF file src with metadata values replaced (overrides: key -> value): without tensors, or
+    (f32) with every tensor dequantised to float32 by the gguf package and general.file_type 0."""
+    gguf = gguf_package()
+    from gguf.quants import dequantize
+    import numpy as np
+    overrides = dict(overrides or {}, **({"general.file_type": 0} if f32 else {}))
+    r = gguf.GGUFReader(src)
+    w = gguf.GGUFWriter(dst, r.fields["general.architecture"].contents())
+    for k, f in r.fields.items():
+        if k.startswith("GGUF.") or k == "general.architecture":
+            continue
+        vt = f.types[0]
+        w.add_key_value(k, overrides.get(k, f.contents()), vt, sub_type=f.types[-1] if vt == gguf.GGUFValueType.ARRAY else None)
+    for t in r.tensors if f32 else []:
+        a = dequantize(t.data, t.tensor_type).astype(np.float32)
+        w.add_tensor(t.name, a.reshape([int(x) for x in reversed(t.shape)]) if len(t.shape) > 1 else a.reshape(-1))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    if f32:
+        w.write_tensors_to_file()
+    w.close()
+    return dst
+
+
 # ---- a minimal GGUF writer (little-endian, version 3) for hand-built and corrupt files ----
 
 def s_str(s):

@@ -13,11 +13,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from alcli import check, finish, run, tmpdir  # noqa: E402
 import ggufkit as gk  # noqa: E402
 
-V = os.path.join(gk.CACHE, "llamacpp-venv")
-if not os.path.isfile(os.path.join(V, "bin", "python")):
-    gk.skip(f"llama-cpp-python is not built in {V} (tools/llamacpp_venv.sh builds it, about 7 minutes)")
+PY = gk.llamacpp_python()
 gguf = gk.gguf_package()
-from gguf.quants import dequantize  # noqa: E402
 
 M = gk.smollm2()
 d = tmpdir()
@@ -45,31 +42,12 @@ print(json.dumps(res))
 
 def llama(path, tag):
     import json
-    p = subprocess.run([os.path.join(V, "bin", "python"), "-c", LLAMA, path, os.path.join(d, tag), json.dumps(TEXTS)],
+    p = subprocess.run([PY, "-c", LLAMA, path, os.path.join(d, tag), json.dumps(TEXTS)],
                        capture_output=True, text=True, timeout=900, cwd=d)
     if p.returncode != 0:
         gk.skip(f"llama-cpp-python cannot run {path}: {p.stderr.strip()[-300:]}")
     ids = json.loads(p.stdout.strip().splitlines()[-1])
     return [ids[str(i)] for i in range(len(TEXTS))], [np.load(os.path.join(d, f"{tag}{i}.npy")) for i in range(len(TEXTS))]
-
-
-def f32_copy(src, dst):
-    """The model with every tensor dequantised to float32 (general.file_type 0), metadata unchanged."""
-    r = gguf.GGUFReader(src)
-    w = gguf.GGUFWriter(dst, r.fields["general.architecture"].contents())
-    for k, f in r.fields.items():
-        if k.startswith("GGUF.") or k == "general.architecture":
-            continue
-        v = 0 if k == "general.file_type" else f.contents()
-        vt = f.types[0]
-        w.add_key_value(k, v, vt, sub_type=f.types[-1] if vt == gguf.GGUFValueType.ARRAY else None)
-    for t in r.tensors:
-        a = dequantize(t.data, t.tensor_type).astype(np.float32)
-        w.add_tensor(t.name, a.reshape([int(x) for x in reversed(t.shape)]) if len(t.shape) > 1 else a.reshape(-1))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
 
 
 def attnlab_logits(path, tag):
@@ -85,7 +63,7 @@ def attnlab_logits(path, tag):
 
 
 F = os.path.join(d, "smollm2-f32.gguf")
-f32_copy(M, F)
+gk.rewrite(M, F, f32=True)
 ours_f32, ours_q = attnlab_logits(F, "a32-"), attnlab_logits(M, "aq-")
 ids32, ll32 = llama(F, "l32-")
 idsq, llq = llama(M, "lq-")

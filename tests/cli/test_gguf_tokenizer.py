@@ -3,7 +3,7 @@ tools/llamacpp_venv.sh builds; skipped, saying so, when it is not there: buildin
 token ids equal on a varied text set for byte-level BPE with the smollm, gpt2, llama-bpe and qwen2
 pre-tokenizers (SmolLM2's vocabulary under each name) and for a hand-built SentencePiece vocabulary,
 with and without special-token parsing."""
-import glob, json, os, subprocess, sys
+import json, os, subprocess, sys
 
 import numpy as np
 
@@ -11,9 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from alcli import check, finish, run, tmpdir  # noqa: E402
 import ggufkit as gk  # noqa: E402
 
-V = os.path.join(gk.CACHE, "llamacpp-venv")
-if not os.path.isfile(os.path.join(V, "bin", "python")):
-    gk.skip(f"llama-cpp-python is not built in {V} (tools/llamacpp_venv.sh builds it, about 7 minutes)")
+PY = gk.llamacpp_python()
 gguf = gk.gguf_package()
 M = gk.smollm2()
 d = tmpdir()
@@ -41,7 +39,7 @@ def llama_ids(path, texts, special):
             "t=json.load(open(sys.argv[2])); print(json.dumps([m.tokenize(s.encode(), add_bos=True, special=bool(int(sys.argv[3]))) for s in t]))")
     tf = os.path.join(d, "texts.json")
     json.dump(texts, open(tf, "w"))
-    p = subprocess.run([os.path.join(V, "bin", "python"), "-c", code, path, tf, str(int(special))], capture_output=True, text=True, timeout=600)
+    p = subprocess.run([PY, "-c", code, path, tf, str(int(special))], capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         gk.skip(f"llama-cpp-python cannot load {path}: {p.stderr.strip()[-300:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -58,25 +56,8 @@ def compare(label, path, texts=TEXTS):
 
 
 def with_pre(pre):
-    """SmolLM2's vocabulary and merges, with tokenizer.ggml.pre = pre and the llama hyperparameters, no tensors."""
-    r = gguf.GGUFReader(M)
-    out = os.path.join(d, f"vocab-{pre}.gguf")
-    w = gguf.GGUFWriter(out, "llama")
-    for k, f in r.fields.items():
-        if k.startswith("GGUF.") or k == "general.architecture":
-            continue
-        v = f.contents()
-        if k == "tokenizer.ggml.pre":
-            v = pre
-        vt = f.types[0]
-        if vt == gguf.GGUFValueType.ARRAY:
-            w.add_key_value(k, v, vt, sub_type=f.types[-1])
-        else:
-            w.add_key_value(k, v, vt)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.close()
-    return out
+    """SmolLM2's vocabulary and merges with tokenizer.ggml.pre = pre, and the llama hyperparameters; no tensors."""
+    return gk.rewrite(M, os.path.join(d, f"vocab-{pre}.gguf"), {"tokenizer.ggml.pre": pre})
 
 
 def spm_vocab():
