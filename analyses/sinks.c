@@ -106,8 +106,10 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     double *mean = al_calloc((size_t)T, sizeof(double));        /* [T] */
     int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));       /* [T] */
     double *a0 = al_calloc((size_t)(L * H), sizeof(double));    /* [L, H] */
-    char colbuf[4096];
-    if (!rate || !lrate || !mean || !pos || !a0) goto oom;
+    /* column names of K positions, or a head's list of up to T hidden sinks: at most 24 characters each */
+    size_t ncolbuf = (size_t)(K > T ? K : T) * 24 + 64;
+    char *colbuf = al_malloc(ncolbuf, 1);
+    if (!rate || !lrate || !mean || !pos || !a0 || !colbuf) goto oom;
     for (int64_t l = 0; l < L; l++)
         for (int64_t k = 0; k < K; k++) {
             lrate[l * K + k] = 100.0 * (double)a->hits[l * K + k] / (double)(a->N * H);
@@ -125,14 +127,14 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
 
     al_table *trate =
         al_table_new("sinks_rate", "Sink rate by position (% of heads with alpha > eps)", "position,sink_rate");
-    int off = snprintf(colbuf, sizeof colbuf, "layer");
-    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++)
-        off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",sink_%lld", (long long)k);
+    int off = snprintf(colbuf, ncolbuf, "layer");
+    for (int64_t k = 0; k < K && off < (int)ncolbuf - 32; k++)
+        off += snprintf(colbuf + off, ncolbuf - (size_t)off, ",sink_%lld", (long long)k);
     al_table *tlay = al_table_new("sinks_layers", "Sink rate by layer (%)", colbuf);
-    off = snprintf(colbuf, sizeof colbuf, "layer,head");
-    for (int64_t k = 0; k < K && off < (int)sizeof colbuf - 32; k++)
-        off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",alpha_%lld", (long long)k);
-    snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",hidden_sinks");
+    off = snprintf(colbuf, ncolbuf, "layer,head");
+    for (int64_t k = 0; k < K && off < (int)ncolbuf - 32; k++)
+        off += snprintf(colbuf + off, ncolbuf - (size_t)off, ",alpha_%lld", (long long)k);
+    snprintf(colbuf + off, ncolbuf - (size_t)off, ",hidden_sinks");
     al_table *thead =
         al_table_new("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks", colbuf);
     if (al_result_table(res, trate, 1) | al_result_table(res, tlay, 1) | al_result_table(res, thead, 1))
@@ -178,8 +180,8 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
                 al_cell_num(&c[2 + k], mean[k]);
             int o2 = 0;
             colbuf[0] = 0;
-            for (int64_t i = 0; i < m && o2 < (int)sizeof colbuf - 24; i++)
-                o2 += snprintf(colbuf + o2, sizeof colbuf - (size_t)o2, "%s%lld", i ? "," : "", (long long)pos[i]);
+            for (int64_t i = 0; i < m && o2 < (int)ncolbuf - 24; i++)
+                o2 += snprintf(colbuf + o2, ncolbuf - (size_t)o2, "%s%lld", i ? "," : "", (long long)pos[i]);
             if (al_cell_str(&c[2 + K], colbuf)) goto oom;
         }
 
@@ -216,6 +218,7 @@ al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
     al_free(mean);
     al_free(pos);
     al_free(a0);
+    al_free(colbuf);
     return AL_OK;
 oom:
     al_free(rate);
@@ -223,6 +226,7 @@ oom:
     al_free(mean);
     al_free(pos);
     al_free(a0);
+    al_free(colbuf);
     return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory while building the sinks report");
 }
 
