@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
-DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev \
+DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev libpcre2-dev \
        python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin poppler-utils
 # the libFuzzer targets (make fuzz): clang with its runtime (libFuzzer, sanitizers) and OpenMP
 FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev

@@ -131,7 +131,8 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
         if (!b) {
             r = -1;
         } else {
-            for (hsize_t i = 0; i < total; i++) b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
+            for (hsize_t i = 0; i < total; i++)
+                b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
             hid_t mt = al_v1_ftype(w->dtype);
             r = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, b);
             H5Tclose(mt);
@@ -147,7 +148,8 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
 al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int64_t *dims, const int32_t *src,
                           al_error *e) {
     hsize_t d[8];
-    for (int i = 0; i < rank; i++) d[i] = (hsize_t)dims[i];
+    for (int i = 0; i < rank; i++)
+        d[i] = (hsize_t)dims[i];
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t sp = H5Screate_simple(rank, d, NULL);
@@ -207,6 +209,12 @@ static void al_v1_discard(al_v1_writer *w) {
     }
     w->file = -1;
     unlink(w->tmp);
+}
+
+al_status al_v1_attr_str(al_v1_writer *w, const char *name, const char *v, al_error *e) {
+    if (H5Aexists(w->file, name) > 0) return al_fail(e, AL_EWRITE, w->path, name, "attribute exists");
+    al_attr_str(w->file, name, v);
+    return H5Aexists(w->file, name) > 0 ? AL_OK : al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute");
 }
 
 al_status al_v1_finish(al_v1_writer *w, al_error *e) {

@@ -44,6 +44,8 @@ al_status al_v1_write_strings(al_v1_writer *w, const char *name, int64_t N, int6
 /* String-list attribute on the root or a dataset. */
 al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name, const char *const *v, int n,
                              al_error *e);
+/* Scalar string attribute of the root. */
+al_status al_v1_attr_str(al_v1_writer *w, const char *name, const char *v, al_error *e);
 al_status al_v1_finish(al_v1_writer *w, al_error *e);
 void al_v1_abort(al_v1_writer *w);
 

@@ -28,6 +28,7 @@ int al_cmd_maps(int argc, char **argv);
 int al_cmd_import(int argc, char **argv);
 int al_cmd_synth(int argc, char **argv);
 int al_cmd_record(int argc, char **argv);
+int al_cmd_gguf(int argc, char **argv);
 int al_cmd_kldrift(int argc, char **argv);
 int al_cmd_semdrift(int argc, char **argv);
 int al_cmd_cras(int argc, char **argv);
