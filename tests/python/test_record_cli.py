@@ -178,24 +178,22 @@ with rec(f"{d}/text.h5", "--text", "w3 w4 w5", "--what", "q,k,logits,hidden") as
           "--text tokens or --what")
 
 # 3b. readable tokens and the first token, with a byte-level BPE tokenizer (GPT-2 style 'Ġold'), made here
-import importlib.util
+sys.path.insert(0, os.path.join(torchenv.SRC, "python"))
+from attnlab import record as rh
 from tokenizers import ByteLevelBPETokenizer
-spec = importlib.util.spec_from_file_location("record_hf", TOOL)
-rh = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(rh)
 bl = ByteLevelBPETokenizer()
 bl.train_from_iterator(["the old lighthouse keeper", "an old map", "caf\u00e9 \u2013 \u00df"] * 20, vocab_size=300,
                        special_tokens=["<|endoftext|>", "<|im_start|>"])
 bt = transformers.PreTrainedTokenizerFast(tokenizer_object=bl._tokenizer, eos_token="<|endoftext|>")
-ids = [bt.convert_tokens_to_ids("<|endoftext|>")] + bt("the old caf\u00e9 \u2013", add_special_tokens=False)["input_ids"]
-row = np.array([ids + [0, 0]])
-texts = rh.token_texts(bt, row, [len(ids)])[0]
-check("".join(texts) == "<|endoftext|>the old caf\u00e9 \u2013" and not any("\u0120" in t for t in texts)
-      and texts[-2:] == ["", ""], f"token_text decoded per token: {texts}")
-cfg_im = transformers.LlamaConfig(bos_token_id=bt.convert_tokens_to_ids("<|im_start|>"))
-first = rh.first_token(bt, cfg_im, [ids[0], ids[0]])
-check(first == dict(id=ids[0], text="<|endoftext|>", is_bos=1), f"first token of SmolLM2-like documents: {first}")
-check(rh.first_token(bt, cfg_im, [ids[1], ids[0]])["id"] == -1, "first tokens that differ: id -1")
+eot = bt.convert_tokens_to_ids("<|endoftext|>")
+ids = [eot] + bt("the old lighthouse keeper", add_special_tokens=False)["input_ids"]
+texts = rh.token_texts(bt, ids)
+check("".join(texts) == "<|endoftext|>the old lighthouse keeper" and not any("\u0120" in t for t in texts),
+      f"token_text decoded per token: {texts}")
+first = rh._first_token(bt, None, [ids, ids])
+check(first["first_token_id"] == eot and first["first_token_text"] == "<|endoftext|>",
+      f"first token of SmolLM2-like documents: {first}")
+check(rh._first_token(bt, None, [ids, ids[1:]])["first_token_id"] == -1, "first tokens that differ: id -1")
 
 # 4. bad input: exit 2, one line, no file left behind
 for extra, needle in ((["--ids", "1,61"], "outside the vocabulary"), (["--ids", "1,x"], "not a comma-separated"),
