@@ -101,7 +101,8 @@ def recording():
     h5(f"{d}/qk_gqa.h5", None, attrs=dict(n_layers=2, n_heads=4, n_kv_heads=2, head_dim=4), qk=(q, k))
     h5(f"{d}/maps_and_qk.h5", maps(1, 2, 4, 6), attrs=dict(n_kv_heads=2, head_dim=4), qk=(q, k))
     with h5py.File(f"{d}/hidden.h5", "w") as f:
-        f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=1))
+        f.attrs.update(dict(attnlab_format="recording", format_version=1, model="seed", causal=1,
+                            first_token_is_bos=1, n_layers=1, n_heads=1))
         f["attention/L000"] = maps(1, 1, 1, 4)[:, 0]
         for l in range(2):
             f[f"hidden/L{l:03d}"] = rng.standard_normal((1, 4, 8)).astype(np.float32)
