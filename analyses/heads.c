@@ -109,7 +109,7 @@ void al_heads_means(const al_heads_acc *a, int stat, double *out) {
     for (int64_t i = 0; i < a->L * a->H; i++) out[i] = a->sum[i * a->S + k] / (double)a->N;
 }
 
-al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_exec *x, al_result *res, al_error *e) {
     int64_t T = al_resolve_tokens(r, p->tokens, 0, e);
     if (T < 0) return e->status;
     al_gates g = {0};
@@ -127,7 +127,7 @@ al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_common *c, 
     }
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_map_visitor v = al_heads_visitor(a);
-    if ((st = al_stream_maps(r, T, c, &v, 1, e)) != AL_OK) goto done;
+    if ((st = al_stream_maps(r, T, x, &v, 1, e)) != AL_OK) goto done;
     if ((st = al_heads_report(a, res, e)) != AL_OK) goto done;
     if (p->duo_gates) st = al_heads_duo_report(a, &g, p, res, e);
 done:

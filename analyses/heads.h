@@ -49,6 +49,6 @@ al_status al_heads_report(const al_heads_acc *a, al_result *res, al_error *e);
 al_status al_heads_duo_report(const al_heads_acc *a, const al_gates *g, const al_heads_params *p, al_result *res, al_error *e);
 
 /* Whole analysis: resolve tokens, read classes and gates, stream, report. */
-al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_heads_run(al_rec *r, const al_heads_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

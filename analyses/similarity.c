@@ -162,15 +162,15 @@ fail:
     return e->status;
 }
 
-al_status al_similarity_run(al_rec *r, const al_similarity_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_similarity_run(al_rec *r, const al_similarity_params *p, const al_exec *x, al_result *res, al_error *e) {
     int64_t T = al_resolve_tokens(r, p->tokens, 0, e);
     if (T < 0) return e->status;
-    int64_t B = al_stream_rows_all(r, T, c->mem, sizeof(double));
+    int64_t B = al_stream_rows_all(r, T, x->mem, sizeof(double));
     al_similarity_acc *a = al_similarity_acc_new(r, T, B, e);
     if (!a) return e->status;
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_rows_visitor v = al_similarity_visitor(a);
-    al_status st = al_stream_all_heads(r, T, B, c, &v, e);
+    al_status st = al_stream_all_heads(r, T, B, x, &v, e);
     if (st == AL_OK) st = al_similarity_report(a, res, e);
     al_similarity_acc_free(a);
     return st;

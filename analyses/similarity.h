@@ -3,6 +3,7 @@
 #ifndef AL_ANALYSIS_SIMILARITY_H
 #define AL_ANALYSIS_SIMILARITY_H
 
+#include "../core/exec.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 #include "stream_rows.h"
@@ -22,6 +23,6 @@ void al_similarity_acc_free(al_similarity_acc *a);
 void al_similarity_matrix(const al_similarity_acc *a, double *js);
 al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_error *e);
 
-al_status al_similarity_run(al_rec *r, const al_similarity_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_similarity_run(al_rec *r, const al_similarity_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/cli.h"
+#include "../core/exec.h"
 #include "../datasets/recording.h"
 
 typedef struct {
@@ -42,7 +42,7 @@ int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes);
 
 /* Streams the first T rows and keys of the map of every (layer, sample, head); with --device cuda the
  * statistics are computed on the GPU (analyses/stream_cuda.c) and handed over through head_summary. */
-al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
+al_status al_stream_maps(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);
 
 /* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the whole
  * length when def <= 0 too); non-causal ones are analysed whole and reject another value. Checks sample
@@ -50,7 +50,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
 int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error *e);
 
 #ifdef AL_HAVE_CUDA
-al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
+al_status al_stream_cuda(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);
 #endif
 
 #endif

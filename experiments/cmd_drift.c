@@ -31,6 +31,8 @@ int al_cmd_drift(int argc, char **argv) {
         "one by one (target key 0). Figures: score heatmap; span masses of the focal heads. See docs/heads.md.",
         pos, &npos, 2, 2, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     p.query_given = opts[0].seen;
     p.target_given = opts[1].seen;
     al_rec *b = NULL, *k = NULL;
@@ -38,7 +40,7 @@ int al_cmd_drift(int argc, char **argv) {
     if ((st = al_rec_open(pos[0], &b, &e)) == AL_OK && (st = al_rec_open(pos[1], &k, &e)) == AL_OK) {
         res = al_result_new("drift", argc, argv, pos, 2, al_opts_params(opts, nopts), &c, &e);
         if (!res) st = e.status;
-        if (st == AL_OK) st = al_drift_run(b, k, &p, &c, res, &e);
+        if (st == AL_OK) st = al_drift_run(b, k, &p, &x, res, &e);
         if (st == AL_OK) st = al_result_emit(res, &c, &e);
     }
     al_result_free(res);

@@ -47,6 +47,8 @@ int al_cmd_heads(int argc, char **argv) {
         goto out;
     }
     if (!opts[8].seen) p.sparsity = -1;
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) == AL_OK) {
@@ -54,7 +56,7 @@ int al_cmd_heads(int argc, char **argv) {
         res = al_result_new("heads", argc, argv, ins, p.duo_gates ? 2 : 1, al_opts_params(opts, nopts), &c, &e);
         if (!res) st = e.status;
         if (st == AL_OK && !opts[8].seen) al_result_param(res, "sparsity", cJSON_CreateNull());
-        if (st == AL_OK) st = al_heads_run(r, &p, &c, res, &e);
+        if (st == AL_OK) st = al_heads_run(r, &p, &x, res, &e);
         if (st == AL_OK) st = al_result_emit(res, &c, &e);
     }
     al_result_free(res);

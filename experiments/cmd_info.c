@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../analyses/catalog.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 #include "commands.h"
@@ -17,6 +18,13 @@ static int al_kvi(al_table *t, const char *k, int64_t v) {
     char b[32];
     snprintf(b, sizeof b, "%lld", (long long)v);
     return al_kv(t, k, b);
+}
+
+/* an analysis of the catalogue that reads recordings and finds what it needs in r */
+static int al_info_supports(const al_rec *r, const al_adef *a) {
+    if (a->needs & AL_NEEDS_MAPS) return r->has[AL_T_ATT] || r->has[AL_T_Q];
+    if (a->needs & AL_NEEDS_STATES) return r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V];
+    return 0;
 }
 
 int al_cmd_info(int argc, char **argv) {
@@ -48,9 +56,10 @@ int al_cmd_info(int argc, char **argv) {
         bad |= al_kvi(t, "samples", r->N) | al_kvi(t, "layers", r->L) | al_kvi(t, "heads", r->H);
         bad |= al_kvi(t, "kv_heads", r->H_kv) | al_kvi(t, "head_dim", r->D) | al_kvi(t, "tokens", r->T);
         bad |= al_kvi(t, "causal", r->causal) | al_kvi(t, "first_token_is_bos", r->bos);
-        char an[256] = "";
-        if (r->has[AL_T_ATT] || r->has[AL_T_Q]) strcat(an, "sinks, heads, similarity, maps, drift");
-        if (r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V]) strcat(an, ", norms");
+        char an[512] = "";
+        for (int i = 0; i < AL_ANALYSIS_COUNT; i++)
+            if (al_info_supports(r, &al_analyses[i]))
+                snprintf(an + strlen(an), sizeof an - strlen(an), "%s%s", an[0] ? ", " : "", al_analyses[i].name);
         bad |= al_kv(t, "analyses", an);
     }
     cJSON *rec = cJSON_AddObjectToObject(res->doc, "recording");
@@ -106,10 +115,8 @@ int al_cmd_info(int argc, char **argv) {
         al_json_push(jd, o);
     }
     cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
-    if (r->has[AL_T_ATT] || r->has[AL_T_Q]) al_json_push(ja, cJSON_CreateString("sinks"));
-    static const char *const al_map_analyses[] = {"heads", "similarity", "maps", "drift"};
-    for (int k = 0; k < 4 && (r->has[AL_T_ATT] || r->has[AL_T_Q]); k++) al_json_push(ja, cJSON_CreateString(al_map_analyses[k]));
-    if (r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V]) al_json_push(ja, cJSON_CreateString("norms"));
+    for (int i = 0; i < AL_ANALYSIS_COUNT; i++)
+        if (al_info_supports(r, &al_analyses[i])) al_json_push(ja, cJSON_CreateString(al_analyses[i].name));
     if (bad) st = al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory");
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);

@@ -59,7 +59,9 @@ int al_cmd_kvsim(int argc, char **argv) {
     }
     p.policies = (const char *const *)specs;
     p.npolicies = n;
-    if (st == AL_OK) st = al_kvsim_run(r, &p, &c, res, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
+    if (st == AL_OK) st = al_kvsim_run(r, &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     al_rec_close(r);

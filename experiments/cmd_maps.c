@@ -28,12 +28,14 @@ int al_cmd_maps(int argc, char **argv) {
         "-o DIR to get the figures (.gp scripts, .png with gnuplot); stdout lists them.",
         pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     res = al_result_new("maps", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_maps_run(r, &p, &c, res, &e);
+    if (st == AL_OK) st = al_maps_run(r, &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     al_rec_close(r);

@@ -68,20 +68,17 @@ int al_cmd_stats(int argc, char **argv) {
          NULL, 0, 0},
         {"tokens", 0, AL_OPT_INT, &tokens, "T", "analyse the first T tokens, for every analysis (default: all)", 1,
          1e12, NULL, 0, 0},
-        {"epsilon", 0, AL_OPT_DOUBLE, &sp.epsilon, "EPS", "sinks: threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
-        {"positions", 0, AL_OPT_INT, &sp.positions, "K", "sinks: report Sink_0 .. Sink_{K-1} (default 10)", 1, 1e9,
-         NULL, 0, 0},
-        {"hidden-threshold", 0, AL_OPT_DOUBLE, &sp.hidden_threshold, "TAU",
-         "sinks: hidden sinks above TAU (default 0.1)", 0, 1, NULL, 0, 0},
-        {"hidden-min-queries", 0, AL_OPT_INT, &sp.hidden_min_queries, "M",
-         "sinks: hidden sinks only among keys seen by at least M queries (default 16)", 1, 1e12, NULL, 0, 0},
+    };
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_SINKS], &sp, 1, opts, 2), npos = 0, done = 0;
+    const al_opt heads_opts[] = {
         {"sink-tokens", 0, AL_OPT_INT, &hp.sink_tokens, "S", "heads: distant_mass sink tokens (default 4)", 0, 1e12,
          NULL, 0, 0},
         {"recent", 0, AL_OPT_INT, &hp.recent, "R", "heads: distant_mass recent window (default 64)", 0, 1e12, NULL, 0,
          0},
         {"clark", 0, AL_OPT_FLAG, &hp.clark, NULL, "heads: entropy with Clark's smoothing", 0, 0, NULL, 0, 0},
     };
-    int nopts = 9, npos = 0, done = 0;
+    for (int i = 0; i < 3; i++)
+        opts[nopts++] = heads_opts[i];
     const char *pos[1];
     al_status st =
         al_cmd_parse(argc, argv, opts, &nopts, &c, "stats FILE [options]",
@@ -93,6 +90,8 @@ int al_cmd_stats(int argc, char **argv) {
                      "{\"sinks\": ..., \"heads\": ..., \"similarity\": ...}. See docs/performance.md.",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     int want[AL_ST_N];
     if ((st = al_stats_pick(analyses, want, &e)) != AL_OK) return al_cmd_finish(st, &e);
     al_rec *r = NULL;
@@ -129,7 +128,7 @@ int al_cmd_stats(int argc, char **argv) {
     }
     if (st == AL_OK && !want[AL_ST_SIM]) {
         /* per-head statistics only: the per-head engine (zero-copy reads, GPU path) serves them in one pass */
-        st = al_stream_maps(r, T, &c, mv, nmv, &e);
+        st = al_stream_maps(r, T, &x, mv, nmv, &e);
     } else if (st == AL_OK) {
         int64_t B = al_stream_rows_all(r, T, c.mem,
                                        (want[AL_ST_SIM] ? sizeof(double) : 0) + al_fused_extra_bytes(r, T, mv, nmv));
@@ -143,10 +142,10 @@ int al_cmd_stats(int argc, char **argv) {
         if (st == AL_OK && !(f = al_fused_new(r, T, mv, nmv, ja ? &jv : NULL, &e))) st = e.status;
         if (st == AL_OK) {
             al_rows_visitor fv = al_fused_visitor(f);
-            st = al_stream_all_heads(r, T, B, &c, &fv, &e);
+            st = al_stream_all_heads(r, T, B, &x, &fv, &e);
         }
     }
-    if (st == AL_OK && sa) st = al_sinks_report(sa, res[AL_ST_SINKS], &e);
+    if (st == AL_OK && sa) st = al_sinks_emit(al_sinks_acc_out(sa), res[AL_ST_SINKS], &e);
     if (st == AL_OK && ha) st = al_heads_report(ha, res[AL_ST_HEADS], &e);
     if (st == AL_OK && ja) st = al_similarity_report(ja, res[AL_ST_SIM], &e);
     if (st == AL_OK) st = al_stats_emit(res, want, &c, &e);

@@ -1,0 +1,130 @@
+/* The rows of the catalogue of analyses (catalog.h). Parameters: one per line; bounds are those the commands
+ * enforce; tests/cli/test_run.py checks every name against `attnlab CMD --help`. */
+#include "catalog.h"
+
+#include <string.h>
+
+#include "sinks.h"
+
+#define BIG 1e12
+#define SINKS(m) AL_FIELD(al_sinks_params, m)
+
+/* clang-format off */
+
+static const al_pdef al_p_info[] = {{NULL}};
+static const al_pdef al_p_sinks[] = {
+    {"epsilon", AL_PT_NUM, 0, 1, NULL, 0, SINKS(epsilon), 1, "EPS", "sink threshold on alpha (default 0.3)"},
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, SINKS(tokens), 1, "T",
+     "analyse the first T tokens (default 64; non-causal maps: all)"},
+    {"positions", AL_PT_INT, 1, 1e9, NULL, 0, SINKS(positions), 1, "K",
+     "report Sink_0 .. Sink_{K-1} (default 10, or T when fewer tokens)"},
+    {"hidden-threshold", AL_PT_NUM, 0, 1, NULL, 0, SINKS(hidden_threshold), 1, "TAU",
+     "hidden sinks: positions j >= 1 with alpha > TAU (default 0.1)"},
+    {"hidden-min-queries", AL_PT_INT, 1, BIG, NULL, 0, SINKS(hidden_min_queries), 1, "M",
+     "hidden sinks: only keys seen by at least M queries, T - j >= M on causal maps (default 16)"},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_heads[] = {
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, 0, 1},
+    {"sink-tokens", AL_PT_INT, 0, BIG, NULL, 0, 0, 1},
+    {"recent", AL_PT_INT, 0, BIG, NULL, 0, 0, 1},
+    {"clark", AL_PT_BOOL, 0, 0, NULL, 0, 0, 1},
+    {"class-tokens", AL_PT_STRS},
+    {"class-mask", AL_PT_STRS},
+    {"duo-gates", AL_PT_PATH},
+    {"threshold", AL_PT_NUM, 0, 1},
+    {"sparsity", AL_PT_NUM, 0, 1},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_similarity[] = {{"tokens", AL_PT_INT, 1, BIG, NULL, 0, 0, 1}, {"from-qk", AL_PT_BOOL}, {NULL}};
+static const al_pdef al_p_norms[] = {{"tokens", AL_PT_INT, 1, BIG}, {NULL}};
+static const al_pdef al_p_drift[] = {
+    {"query-span", AL_PT_STR},
+    {"target-span", AL_PT_STR},
+    {"top-percent", AL_PT_NUM, 0, 100},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_maps[] = {
+    {"layers", AL_PT_IDS, 0, 0, NULL, 1},
+    {"heads", AL_PT_CHOICE, 0, 0, "mean|all"},
+    {"log", AL_PT_BOOL},
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_kldrift[] = {
+    {"temperature", AL_PT_NUM, 1e-6, 1e6},
+    {"token-agg", AL_PT_CHOICE, 0, 0, "mean|sum"},
+    {"bootstrap", AL_PT_INT, 0, 1e7},
+    {"seed", AL_PT_INT, 0, 9e15},
+    {NULL},
+};
+static const al_pdef al_p_kvsim[] = {
+    {"policy", AL_PT_STRS},
+    {"sweep", AL_PT_STRS},
+    {"tokens", AL_PT_INT, 1, BIG},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_none[] = {{NULL}};
+static const al_pdef al_p_cras[] = {
+    {"weights", AL_PT_STR},
+    {"weights-file", AL_PT_PATH},
+    {"correct", AL_PT_PATH},
+    {"bootstrap", AL_PT_INT, 0, 1e7},
+    {"seed", AL_PT_INT, 0, 9e15},
+    {NULL},
+};
+
+/* name, summary, needs, nfiles, maps, fused, combine, params */
+const al_adef al_analyses[] = {
+    {"info", "datasets, shapes, dtypes and attributes of a recording, and the analyses it supports",
+     0, 1, 0, 0, AL_COMBINE_STACK, al_p_info},
+    {"sinks", "attention sinks: key importance alpha, sink rate Sink_k, hidden sinks",
+     AL_NEEDS_MAPS, 1, 1, 1, AL_COMBINE_SINKS, al_p_sinks},
+    {"heads", "head profiles (entropy, first, prev, distance, distant mass), roles, DuoAttention gates",
+     AL_NEEDS_MAPS, 1, 1, 1, AL_COMBINE_STACK, al_p_heads},
+    {"similarity", "JS divergence between every pair of heads and a 2-D MDS map of the heads",
+     AL_NEEDS_MAPS, 1, 1, 1, AL_COMBINE_STACK, al_p_similarity},
+    {"maps", "heatmaps of mean attention maps of chosen layers (per head or mean over heads)",
+     AL_NEEDS_MAPS, 1, 1, 0, AL_COMBINE_STACK, al_p_maps},
+    {"drift", "attention drift between a baseline and a conflict recording: focal heads and layers",
+     AL_NEEDS_MAPS, 2, 0, 0, AL_COMBINE_STACK, al_p_drift},
+    {"kvsim", "simulate KV-cache and sparse-attention policies (window, sink, h2o, topk, coverage, duo)",
+     AL_NEEDS_MAPS, 1, 1, 0, AL_COMBINE_STACK, al_p_kvsim},
+    {"norms", "hidden-state norms by layer and token, massive activations, key and value norms",
+     AL_NEEDS_STATES, 1, 0, 0, AL_COMBINE_STACK, al_p_norms},
+    {"kl-drift", "KL context drift over conversation turns: per-turn D_t, equilibrium fit kappa, D*",
+     AL_NEEDS_LOGS, 1, 0, 0, AL_COMBINE_STACK, al_p_kldrift},
+    {"semdrift", "semantic drift across generations: mean cumulative drift MCD, drift rate SDR",
+     AL_NEEDS_LOGS, 1, 0, 0, AL_COMBINE_STACK, al_p_none},
+    {"cras", "role adherence CRAS from judge scores: per dimension, role and query, with intervals",
+     AL_NEEDS_LOGS, 1, 0, 0, AL_COMBINE_STACK, al_p_cras},
+};
+
+/* clang-format on */
+
+/* a row added without its name in AL_ANALYSIS_LIST, or the reverse, does not compile */
+_Static_assert(sizeof al_analyses / sizeof al_analyses[0] == AL_ANALYSIS_COUNT,
+               "al_analyses has one row per AL_ANALYSIS_LIST entry");
+
+const char *const al_analysis_names[AL_ANALYSIS_COUNT] = {
+#define AL_ANALYSIS_NAME(id, name) name,
+    AL_ANALYSIS_LIST(AL_ANALYSIS_NAME)
+#undef AL_ANALYSIS_NAME
+};
+
+const al_adef *al_analysis_find(const char *name) {
+    for (int i = 0; i < AL_ANALYSIS_COUNT; i++)
+        if (!strcmp(al_analyses[i].name, name)) return &al_analyses[i];
+    return NULL;
+}
+
+const al_pdef *al_fused_param(const al_adef *a, const char *name) {
+    for (const al_pdef *d = a->params; d->name; d++)
+        if (d->fused && !strcmp(d->name, name)) return d;
+    return NULL;
+}
