@@ -51,14 +51,20 @@ int al_cmd_heads(int argc, char **argv) {
     al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
+    al_heads_out out = {0};
     if ((st = al_rec_open(pos[0], &r, &e)) == AL_OK) {
         const char *ins[2] = {pos[0], p.duo_gates};
         res = al_result_new("heads", argc, argv, ins, p.duo_gates ? 2 : 1, al_opts_params(opts, nopts), &c, &e);
         if (!res) st = e.status;
         if (st == AL_OK && !opts[8].seen) al_result_param(res, "sparsity", cJSON_CreateNull());
-        if (st == AL_OK) st = al_heads_run(r, &p, &x, res, &e);
+        if (st == AL_OK) st = al_heads_compute(r, &p, &x, &out, &e);
+        if (st == AL_OK) { /* the token count resolved from the recording */
+            al_result_param(res, "tokens", cJSON_CreateNumber((double)out.T));
+            st = al_heads_emit(&out, res, &e);
+        }
         if (st == AL_OK) st = al_result_emit(res, &c, &e);
     }
+    al_heads_out_free(&out);
     al_result_free(res);
     al_rec_close(r);
 out:

@@ -146,7 +146,7 @@ int al_cmd_stats(int argc, char **argv) {
         }
     }
     if (st == AL_OK && sa) st = al_sinks_emit(al_sinks_acc_out(sa), res[AL_ST_SINKS], &e);
-    if (st == AL_OK && ha) st = al_heads_report(ha, res[AL_ST_HEADS], &e);
+    if (st == AL_OK && ha) st = al_heads_emit(al_heads_acc_out(ha), res[AL_ST_HEADS], &e);
     if (st == AL_OK && ja) st = al_similarity_report(ja, res[AL_ST_SIM], &e);
     if (st == AL_OK) st = al_stats_emit(res, want, &c, &e);
     al_fused_free(f);
