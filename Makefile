@@ -4,12 +4,12 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev \
-       python3-numpy python3-h5py python3-scipy gnuplot-nox
+       python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin
 # the libFuzzer targets (make fuzz): clang with its runtime (libFuzzer, sanitizers) and OpenMP
 FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build demo check clean conformance format sanitize fuzz cuda
+.PHONY: all deps build mpi demo check clean conformance format sanitize fuzz cuda
 
 all: build
 
@@ -25,8 +25,17 @@ build: deps $(BUILD)/CMakeCache.txt
 demo: build
 	@sh tools/demo.sh $(BUILD)
 
-check: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+# the ATTNLAB_MPI build of the program (`mpirun -n N attnlab run`), which tests/cli/test_mpi.py runs; skipped
+# without Open MPI
+MPI_BUILD ?= build-mpi
+mpi: deps
+	@if command -v mpicc >/dev/null 2>&1; then \
+	  cmake -S . -B $(MPI_BUILD) -DCMAKE_BUILD_TYPE=Release -DATTNLAB_MPI=ON $(CMAKE_FLAGS) >/dev/null && \
+	  cmake --build $(MPI_BUILD) -j $(JOBS) --target attnlab; \
+	else echo "attnlab: Open MPI is not installed; the MPI build and its tests are skipped"; fi
+
+check: build mpi
+	cd $(BUILD) && ATTNLAB_MPI_BIN=$(CURDIR)/$(MPI_BUILD)/attnlab ctest --output-on-failure -j $(JOBS)
 
 # the whole suite under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer (docs/reliability.md)
 sanitize: deps
@@ -51,4 +60,4 @@ format:
 	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] tests/*.[ch]
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-cuda out
+	rm -rf $(BUILD) $(MPI_BUILD) build-asan build-fuzz build-cuda out

@@ -6,6 +6,9 @@
 
 #include "commands.h"
 #include "run.h"
+#ifdef AL_HAVE_MPI
+#include "run_mpi.h"
+#endif
 #include "runfs.h"
 
 static int al_parse_shard(const char *s, int *i, int *n) {
@@ -43,7 +46,9 @@ int al_cmd_run(int argc, char **argv) {
                      "attnlab version, the parameters and the inputs' content): a rerun skips what is up to\n"
                      "date, and a run killed at any point and run again gives the tables of a clean run.\n"
                      "--shard I/N runs items I, I+N, I+2N, ...; `attnlab merge` combines the shards' folders.\n"
-                     "Combined tables: DIR/tables/STEP/NAME.tsv (and .json). Examples: experiments/*.json.",
+                     "Combined tables: DIR/tables/STEP/NAME.tsv (and .json). Examples: experiments/*.json.\n"
+                     "Under MPI (a build with ATTNLAB_MPI): `mpirun -n N attnlab run SPEC -o DIR` shares the\n"
+                     "items and units among the ranks (a shared file system); the outputs are those of one process.",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
     if (!r.common.out) return al_cmd_finish(al_fail(&e, AL_EUSAGE, "run", NULL, "-o DIR is required"), &e);
@@ -57,6 +62,14 @@ int al_cmd_run(int argc, char **argv) {
             al_fail(&e, AL_EUSAGE, "--shard", NULL, "expected I/N with 0 <= I < N, e.g. 0/4 (got '%s')", shard), &e);
     r.tty = isatty(STDERR_FILENO) && !r.common.quiet;
     al_fs_abspath(r.common.out, r.out, sizeof r.out);
+#ifdef AL_HAVE_MPI
+    if (al_mpi_launched()) {
+        int rc = al_mpi_run(&r, pos[0], &e);
+        al_run_free(&r);
+        al_spec_free(r.spec);
+        return rc;
+    }
+#endif
     if ((st = al_spec_load(pos[0], &r.spec, &e)) == AL_OK && (st = al_spec_resolve(r.spec, &e)) == AL_OK &&
         (st = al_run_prepare_dir(&r, &e)) == AL_OK && (st = al_run_plan(&r, &e)) == AL_OK &&
         (st = al_run_execute(&r, &e)) == AL_OK) {

@@ -138,7 +138,7 @@ static void al_run_one(al_run *r, al_unit *u) {
  * (run_fused.c; which ones is decided from the spec and the recording, and is part of their keys); the units
  * already up to date are settled; what the pass does not take runs on its own, map analyses first, back to
  * back while the recording is in the page cache. */
-static void al_run_group(al_run *r, al_unit **g, int n) {
+void al_run_group(al_run *r, al_unit **g, int n) {
     al_unit *maps[AL_SPEC_MAX_STEPS], *f[3];
     int nm = 0;
     for (int i = 0; i < n; i++)
@@ -162,6 +162,36 @@ static void al_run_group(al_run *r, al_unit **g, int n) {
                 al_run_one(r, g[i]);
 }
 
+al_status al_run_item_prepare(al_run *r, int item, al_error *ge) {
+    const al_spec *s = r->spec;
+    al_status st = AL_OK;
+    if (s->items[item].generated) return al_gen_item(r, item, ge);
+    char id[AL_ITEM_MAXF][AL_IDENT_MAX], path[4096], cat[200] = "";
+    for (int f = 0; f < s->items[item].nfiles && st == AL_OK; f++) {
+        al_item_path(r, item, f, path, sizeof path);
+        st = al_file_ident(path, r->spec->full_hash || !strcmp(r->common.hash, "full"), id[f], ge);
+        if (st == AL_OK) strncat(cat, id[f], sizeof cat - strlen(cat) - 2), strcat(cat, "\n");
+    }
+    if (st == AL_OK && s->items[item].nfiles == 1)
+        snprintf(r->ident[item], sizeof r->ident[item], "%s", id[0]);
+    else if (st == AL_OK) {
+        char hex[65];
+        al_sha256_text(cat, hex);
+        snprintf(r->ident[item], sizeof r->ident[item], "files:%s", hex);
+    }
+    return st;
+}
+
+void al_run_item_failed(al_run *r, al_unit **g, int n, al_status st, const al_error *ge) {
+    for (int i = 0; i < n; i++) {
+        g[i]->state = AL_U_FAILED;
+        g[i]->status = al_exit_code(st);
+        snprintf(g[i]->reason, sizeof g[i]->reason, "%.500s: %.500s", ge->where, ge->msg);
+        if (r->tty) al_progress_add(&r->prog, 1);
+    }
+    al_run_say(r, "input %s: failed: %s: %s", r->spec->items[g[0]->item].id, ge->where, ge->msg);
+}
+
 al_status al_run_execute(al_run *r, al_error *e) {
     const al_spec *s = r->spec;
     int64_t total = 0;
@@ -178,35 +208,11 @@ al_status al_run_execute(al_run *r, al_error *e) {
         if (!n) continue;
         al_error ge;
         al_error_clear(&ge);
-        al_status st = AL_OK;
-        if (s->items[item].generated)
-            st = al_gen_item(r, item, &ge);
-        else {
-            char id[AL_ITEM_MAXF][AL_IDENT_MAX], path[4096], cat[200] = "";
-            for (int f = 0; f < s->items[item].nfiles && st == AL_OK; f++) {
-                al_item_path(r, item, f, path, sizeof path);
-                st = al_file_ident(path, r->spec->full_hash || !strcmp(r->common.hash, "full"), id[f], &ge);
-                if (st == AL_OK) strncat(cat, id[f], sizeof cat - strlen(cat) - 2), strcat(cat, "\n");
-            }
-            if (st == AL_OK && s->items[item].nfiles == 1)
-                snprintf(r->ident[item], sizeof r->ident[item], "%s", id[0]);
-            else if (st == AL_OK) {
-                char hex[65];
-                al_sha256_text(cat, hex);
-                snprintf(r->ident[item], sizeof r->ident[item], "files:%s", hex);
-            }
-        }
-        if (st != AL_OK) {
-            for (int i = 0; i < n; i++) {
-                g[i]->state = AL_U_FAILED;
-                g[i]->status = al_exit_code(st);
-                snprintf(g[i]->reason, sizeof g[i]->reason, "%.500s: %.500s", ge.where, ge.msg);
-                if (r->tty) al_progress_add(&r->prog, 1);
-            }
-            al_run_say(r, "input %s: failed: %s: %s", s->items[item].id, ge.where, ge.msg);
-            continue;
-        }
-        al_run_group(r, g, n);
+        al_status st = al_run_item_prepare(r, item, &ge);
+        if (st != AL_OK)
+            al_run_item_failed(r, g, n, st, &ge);
+        else
+            al_run_group(r, g, n);
     }
     if (r->tty) al_progress_end(&r->prog);
     al_free(g);

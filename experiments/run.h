@@ -52,6 +52,12 @@ al_status al_run_plan(al_run *r, al_error *e);
 al_status al_run_prepare_dir(al_run *r, al_error *e);
 /* Generates missing inputs and runs every pending unit of this shard, grouped by item. */
 al_status al_run_execute(al_run *r, al_error *e);
+/* One item made ready for its units: generated (al_gen_item), or its files' identities into r->ident[item]. */
+al_status al_run_item_prepare(al_run *r, int item, al_error *e);
+/* Marks the units g[n] of an item whose preparation failed as failed, with ge's reason. */
+void al_run_item_failed(al_run *r, al_unit **g, int n, al_status st, const al_error *ge);
+/* The units g[n] of one prepared item: keys checked, the shared pass where it applies, the rest one by one. */
+void al_run_group(al_run *r, al_unit **g, int n);
 /* Removes unit folders that no unit of the spec claims (steps renamed or removed, inputs changed). */
 void al_run_prune(al_run *r);
 void al_run_free(al_run *r);

@@ -23,8 +23,13 @@ extern "C" int al_cuda_init(char *why, size_t n) {
         snprintf(why, n, "no CUDA device is available (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
         return -1;
     }
-    if ((e = cudaSetDevice(0)) != cudaSuccess) {
-        snprintf(why, n, "cannot use CUDA device 0: %s", cudaGetErrorString(e));
+    /* ATTNLAB_CUDA_DEVICE (set per rank by `run` under MPI: the rank's place on its node) picks the device,
+     * modulo the visible count; device 0 otherwise */
+    const char *pick = getenv("ATTNLAB_CUDA_DEVICE");
+    int dev = pick ? (int)(strtol(pick, NULL, 10) % count) : 0;
+    if (dev < 0) dev = 0;
+    if ((e = cudaSetDevice(dev)) != cudaSuccess) {
+        snprintf(why, n, "cannot use CUDA device %d: %s", dev, cudaGetErrorString(e));
         return -1;
     }
     return 0;
