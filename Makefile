@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev \
-       python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin
+       python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin clang-format
 # the libFuzzer targets (make fuzz): clang with its runtime (libFuzzer, sanitizers) and OpenMP
 FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev
 FUZZ_SECONDS ?= 10
@@ -55,6 +55,12 @@ cuda: deps
 	@if [ -z "$(NVCC)" ]; then echo "attnlab: no nvcc here; the CUDA build is skipped"; else \
 	  cmake -S . -B build-cuda -DATTNLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC) -DATTNLAB_WERROR=ON >/dev/null && \
 	  cmake --build build-cuda -j $(JOBS) && cd build-cuda && ctest --output-on-failure -R "cuda|test_core|cli_test_sinks"; fi
+
+# CI's static checks: the layout of .clang-format (tools/format_check.sh) and no forbidden include or new call
+# cycle between files (tools/cycles.py on the build's objects); docs/architecture.md
+lint: build
+	@sh tools/format_check.sh
+	@/usr/bin/python3 tools/cycles.py . $(BUILD)
 
 format:
 	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] tests/*.[ch]

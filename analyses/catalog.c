@@ -4,10 +4,18 @@
 
 #include <string.h>
 
+#include "drift.h"
+#include "heads.h"
+#include "maps.h"
+#include "norms.h"
+#include "similarity.h"
 #include "sinks.h"
 
 #define BIG 1e12
 #define SINKS(m) AL_FIELD(al_sinks_params, m)
+#define HEADS(m) AL_FIELD(al_heads_params, m)
+#define MAPS(m) AL_FIELD(al_maps_params, m)
+#define DRIFT(m) AL_FIELD(al_drift_params, m)
 
 /* clang-format off */
 
@@ -26,32 +34,55 @@ static const al_pdef al_p_sinks[] = {
     {NULL},
 };
 static const al_pdef al_p_heads[] = {
-    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, 0, 1},
-    {"sink-tokens", AL_PT_INT, 0, BIG, NULL, 0, 0, 1},
-    {"recent", AL_PT_INT, 0, BIG, NULL, 0, 0, 1},
-    {"clark", AL_PT_BOOL, 0, 0, NULL, 0, 0, 1},
-    {"class-tokens", AL_PT_STRS},
-    {"class-mask", AL_PT_STRS},
-    {"duo-gates", AL_PT_PATH},
-    {"threshold", AL_PT_NUM, 0, 1},
-    {"sparsity", AL_PT_NUM, 0, 1},
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, HEADS(tokens), 1, "T",
+     "analyse the first T tokens (default: all; non-causal maps: all)"},
+    {"sink-tokens", AL_PT_INT, 0, BIG, NULL, 0, HEADS(sink_tokens), 1, "S",
+     "distant_mass: the first S keys are sinks, not distant (default 4)"},
+    {"recent", AL_PT_INT, 0, BIG, NULL, 0, HEADS(recent), 1, "R",
+     "distant_mass: keys j > i - R are recent, not distant (default 64)"},
+    {"clark", AL_PT_BOOL, 0, 0, NULL, 0, HEADS(clark), 1, NULL,
+     "entropy with Clark's smoothing a' = 0.9999 a + 1e-4/T over all T keys"},
+    {"class-tokens", AL_PT_STRS, 0, 0, NULL, 0, HEADS(class_ids), 0, "[NAME=]IDS",
+     "attention to a token class: ids such as 0,2,13-15 (repeatable)"},
+    {"class-mask", AL_PT_STRS, 0, 0, NULL, 0, HEADS(class_masks), 0, "DATASET",
+     "attention to a token class given by a boolean [N, T] dataset (repeatable)"},
+    {"duo-gates", AL_PT_PATH, 0, 0, NULL, 0, HEADS(duo_gates), 0, "TSV",
+     "DuoAttention gate file (layers x KV heads) to compare with distant_mass"},
+    {"threshold", AL_PT_NUM, 0, 1, NULL, 0, HEADS(threshold), 0, "G",
+     "--duo-gates: retrieval KV head <=> gate >= G (default 0.5)"},
+    {"sparsity", AL_PT_NUM, 0, 1, NULL, 0, HEADS(sparsity), 0, "S",
+     "--duo-gates: threshold = the S-quantile of all gates (numpy linear)"},
     {"from-qk", AL_PT_BOOL},
     {NULL},
 };
-static const al_pdef al_p_similarity[] = {{"tokens", AL_PT_INT, 1, BIG, NULL, 0, 0, 1}, {"from-qk", AL_PT_BOOL}, {NULL}};
-static const al_pdef al_p_norms[] = {{"tokens", AL_PT_INT, 1, BIG}, {NULL}};
+static const al_pdef al_p_similarity[] = {
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, AL_FIELD(al_similarity_params, tokens), 1, "T",
+     "analyse the first T tokens (default: all; non-causal maps: all)"},
+    {"from-qk", AL_PT_BOOL},
+    {NULL},
+};
+static const al_pdef al_p_norms[] = {
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, AL_FIELD(al_norms_params, tokens), 0, "T", "the first T tokens (default: all)"},
+    {NULL},
+};
 static const al_pdef al_p_drift[] = {
-    {"query-span", AL_PT_STR},
-    {"target-span", AL_PT_STR},
-    {"top-percent", AL_PT_NUM, 0, 100},
+    {"query-span", AL_PT_STR, 0, 0, NULL, 0, DRIFT(query_span), 0, "NAME",
+     "query rows: this span (default response; absent: the last token)"},
+    {"target-span", AL_PT_STR, 0, 0, NULL, 0, DRIFT(target_span), 0, "NAME",
+     "span whose mass `magnitude` compares (default system)"},
+    {"top-percent", AL_PT_NUM, 0, 100, NULL, 0, DRIFT(top_percent), 0, "P",
+     "focal heads: the top P percent of heads by score (default 10)"},
     {"from-qk", AL_PT_BOOL},
     {NULL},
 };
 static const al_pdef al_p_maps[] = {
-    {"layers", AL_PT_IDS, 0, 0, NULL, 1},
-    {"heads", AL_PT_CHOICE, 0, 0, "mean|all"},
-    {"log", AL_PT_BOOL},
-    {"tokens", AL_PT_INT, 1, BIG},
+    {"layers", AL_PT_IDS, 0, 0, NULL, 1, MAPS(layers), 0, "L,...", "layers to draw, e.g. 0,1,2 or 0-3 (required)"},
+    {"heads", AL_PT_CHOICE, 0, 0, "mean|all", 0, MAPS(heads), 0, "MODE",
+     "mean: one map per layer (mean over heads); all: one panel per head"},
+    {"log", AL_PT_BOOL, 0, 0, NULL, 0, MAPS(log), 0, NULL,
+     "logarithmic colour scale (zeros, e.g. masked keys, left blank)"},
+    {"tokens", AL_PT_INT, 1, BIG, NULL, 0, MAPS(tokens), 0, "T",
+     "draw the first T tokens (default: all; non-causal maps: all)"},
     {"from-qk", AL_PT_BOOL},
     {NULL},
 };

@@ -29,6 +29,13 @@ void al_heads_acc_free(al_heads_acc *a) {
 
 const al_heads_out *al_heads_acc_out(const al_heads_acc *a) { return &a->o; }
 
+void al_heads_acc_take(al_heads_acc *a, al_heads_out *out) {
+    *out = a->o;
+    out->cls = NULL;
+    a->o.sum = NULL;
+    al_heads_acc_free(a);
+}
+
 void al_heads_out_free(al_heads_out *o) {
     if (o->cls) al_token_classes_free(o->cls);
     if (o->gates) al_gates_free(o->gates);
@@ -140,16 +147,12 @@ al_status al_heads_compute(al_rec *r, const al_heads_params *p, const al_exec *x
     }
     al_token_classes *cls = out->cls;
     al_gates *g = out->gates;
-    if (a) { /* the statistics move to out, with the classes and gates it already owns */
-        *out = a->o;
-        a->o.sum = NULL;
-    }
+    if (a) al_heads_acc_take(a, out); /* the statistics move to out, which keeps the classes and gates it owns */
     out->gates = g;
     out->cls = out->K > 0 ? cls : NULL;
     if (cls && !out->cls) {
         al_token_classes_free(cls);
         al_free(cls);
     }
-    al_heads_acc_free(a);
     return st;
 }

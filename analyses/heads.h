@@ -61,6 +61,8 @@ al_heads_acc *al_heads_acc_new(const al_rec *r, int64_t T, const al_heads_params
 al_map_visitor al_heads_visitor(al_heads_acc *a);
 /* The statistics gathered so far; the accumulator keeps them. */
 const al_heads_out *al_heads_acc_out(const al_heads_acc *a);
+/* Moves the statistics into out (the classes stay the caller's: out->cls is NULL) and frees the accumulator. */
+void al_heads_acc_take(al_heads_acc *a, al_heads_out *out);
 void al_heads_acc_free(al_heads_acc *a);
 
 /* Presentation (analyses/heads_report.c, heads_duo.c): the heads fields, tables and figures of res, and the

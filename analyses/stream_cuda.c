@@ -175,7 +175,7 @@ static al_status al_cuda_maps(al_rec *r, int64_t T, const al_exec *x, al_map_vis
     return st;
 }
 
-static al_status al_cuda_qk(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
+static al_status al_cuda_qk(al_rec *r, int64_t T, const al_exec *ex, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
                             unsigned char *ws, size_t *off, double *colsum, double *hs, al_error *e) {
     int64_t D = r->D;
     if (D % 16 != 0 || D > 256)

@@ -13,18 +13,8 @@ int al_cmd_heads(int argc, char **argv) {
     al_common_defaults(&c);
     al_heads_params p;
     al_heads_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default: all; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
-        {"sink-tokens", 0, AL_OPT_INT, &p.sink_tokens, "S", "distant_mass: the first S keys are sinks, not distant (default 4)", 0, 1e12, NULL, 0, 0},
-        {"recent", 0, AL_OPT_INT, &p.recent, "R", "distant_mass: keys j > i - R are recent, not distant (default 64)", 0, 1e12, NULL, 0, 0},
-        {"clark", 0, AL_OPT_FLAG, &p.clark, NULL, "entropy with Clark's smoothing a' = 0.9999 a + 1e-4/T over all T keys", 0, 0, NULL, 0, 0},
-        {"class-tokens", 0, AL_OPT_LIST, &p.class_ids, "[NAME=]IDS", "attention to a token class: ids such as 0,2,13-15 (repeatable)", 0, 0, NULL, 0, 0},
-        {"class-mask", 0, AL_OPT_LIST, &p.class_masks, "DATASET", "attention to a token class given by a boolean [N, T] dataset (repeatable)", 0, 0, NULL, 0, 0},
-        {"duo-gates", 0, AL_OPT_STRING, &p.duo_gates, "TSV", "DuoAttention gate file (layers x KV heads) to compare with distant_mass", 0, 0, NULL, 0, 0},
-        {"threshold", 0, AL_OPT_DOUBLE, &p.threshold, "G", "--duo-gates: retrieval KV head <=> gate >= G (default 0.5)", 0, 1, NULL, 0, 0},
-        {"sparsity", 0, AL_OPT_DOUBLE, &p.sparsity, "S", "--duo-gates: threshold = the S-quantile of all gates (numpy linear)", 0, 1, NULL, 0, 0},
-    };
-    int nopts = 9, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_HEADS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "heads FILE [options]",

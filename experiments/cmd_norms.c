@@ -12,10 +12,8 @@ int al_cmd_norms(int argc, char **argv) {
     al_common_defaults(&c);
     al_norms_params p;
     al_norms_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "the first T tokens (default: all)", 1, 1e12, NULL, 0, 0},
-    };
-    int nopts = 1, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_NORMS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "norms FILE [options]",
