@@ -1,8 +1,11 @@
 /* The catalogue of analyses: rows in the order of AL_ANALYSIS_LIST, every analysis a command, every command a
  * catalogue row or one that writes inputs; sinks' options generated from it with their fields and bounds; the
- * sinks statistics merge exactly (counts add, rates of a merged copy unchanged). */
+ * sinks statistics merge exactly (counts add, rates of a merged copy unchanged) and save and load bit for bit. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyses/catalog.h"
 #include "analyses/sinks.h"
@@ -73,4 +76,30 @@ Test(catalog, sinks_statistics_merge_exactly) {
     b.K = 1;
     b.params.epsilon = 0.5;
     cr_assert_eq(al_sinks_merge(&a, &b, &e), AL_EUSAGE);
+}
+
+Test(catalog, sinks_statistics_saved_exactly) {
+    int64_t hits[2] = {3, 1};
+    double sum[4] = {0.1 + 0.2, 1.0 / 3, 1e-300, 2.5};
+    al_sinks_out a = {.N = 2, .L = 2, .H = 1, .T = 2, .K = 1, .causal = 1, .hits = hits, .alpha_sum = sum}, b;
+    al_sinks_defaults(&a.params);
+    a.params.tokens = 2, a.params.positions = 1;
+    al_error e;
+    al_error_clear(&e);
+    char path[] = "/tmp/attnlab-sinks-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(al_sinks_save(&a, path, &e), AL_OK);
+    cr_assert_eq(al_sinks_load(path, &b, &e), AL_OK);
+    cr_assert(b.N == 2 && b.hits[0] == 3 && b.hits[1] == 1 && b.params.epsilon == a.params.epsilon);
+    for (int i = 0; i < 4; i++)
+        cr_assert(b.alpha_sum[i] == sum[i], "alpha_sum[%d] %.17g != %.17g", i, b.alpha_sum[i], sum[i]);
+    al_sinks_out_free(&b);
+    FILE *f = fopen(path, "w");
+    fputs("attnlab-sinks-statistics 1\nparams 0.3 2 1 0.1 16\nshape 2 2 1 2 1 1\nhits 3\n", f);
+    fclose(f);
+    cr_assert_eq(al_sinks_load(path, &b, &e), AL_EFORMAT); /* one count short */
+    cr_assert_null(b.hits);
+    remove(path);
 }

@@ -36,6 +36,11 @@ AL_API al_status al_sinks_compute(al_rec *r, const al_sinks_params *p, const al_
 AL_API void al_sinks_out_free(al_sinks_out *o);
 /* dst += src; both of one shape (L, H, T, K, causal) and parameters, else AL_ESHAPE / AL_EUSAGE. */
 AL_API al_status al_sinks_merge(al_sinks_out *dst, const al_sinks_out *src, al_error *e);
+/* The statistics as text (path written whole at a temporary name, then renamed): every number exact, so
+ * load(save(o)) == o bit for bit and shards saved apart merge exactly. */
+AL_API al_status al_sinks_save(const al_sinks_out *o, const char *path, al_error *e);
+/* Fills o (release with al_sinks_out_free); a file that is not such statistics is AL_EFORMAT. */
+AL_API al_status al_sinks_load(const char *path, al_sinks_out *o, al_error *e);
 /* rate: [K] percent of all (sample, layer, head) over eps; lrate: [L, K] the same per layer (either may be NULL). */
 AL_API void al_sinks_rates(const al_sinks_out *o, double *rate, double *lrate);
 /* mean: [T] alpha of head (l, h) averaged over samples. */

@@ -36,7 +36,7 @@ tsv_alpha = [float(v) for v in rows[-1][2:-1]]
 
 
 def consumer_ok(exe, how):
-    q = sh(exe, rec, "64")
+    q = sh(exe, rec, "64", f"{d}/stats.txt")
     check(q.returncode == 0, f"{how}: consumer exit {q.returncode}: {q.stderr.strip()}")
     out = {l.split()[0]: l.split()[1:] for l in q.stdout.splitlines() if l.strip()}
     num = lambda k: [float(v) for v in out.get(k, [])]
@@ -49,6 +49,7 @@ def consumer_ok(exe, how):
     check(num("merged_sink_rate") == ref["sink_rate"], f"{how}: merging a copy changes the rates")
     h = [int(v) for v in out.get("merged_hits0", [0, 0])]
     check(out.get("merged_samples") == ["4"] and h[0] == 2 * h[1], f"{how}: merge adds counts: {out}")
+    check(out.get("save_load") == ["same"], f"{how}: saved statistics load back: {out.get('save_load')}")
 
 
 flags = sh("pkg-config", "--cflags", "--libs", "attnlab", env=env)

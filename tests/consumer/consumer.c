@@ -1,6 +1,7 @@
 /* An out-of-tree user of libattnlab: includes only <attnlab/attnlab.h>, links through pkg-config (or the CMake
  * package) and prints what tests/cli/test_install.py compares with `attnlab sinks`: every number exact (%.17g).
- * Usage: consumer FILE TOKENS. It also merges the statistics with themselves: rates stay, counts double. */
+ * Usage: consumer FILE TOKENS SAVED. It also merges the statistics with themselves (rates stay, counts double)
+ * and saves them to SAVED and loads them back (every bit kept). */
 #include <attnlab/attnlab.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static void print_rates(const char *name, const double *rate, int64_t K) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) return 2;
+    if (argc != 4) return 2;
     al_error e;
     al_error_clear(&e);
     al_rec *r = NULL;
@@ -52,6 +53,15 @@ int main(int argc, char **argv) {
     al_sinks_rates(&a, rate, NULL);
     print_rates("merged_sink_rate", rate, a.K);
     printf("merged_samples %lld\nmerged_hits0 %lld %lld\n", (long long)a.N, (long long)a.hits[0], (long long)b.hits[0]);
+    al_sinks_out c = {0};
+    if (al_sinks_save(&a, argv[3], &e) != AL_OK || al_sinks_load(argv[3], &c, &e) != AL_OK) return fail(&e);
+    int same = c.N == a.N && c.K == a.K && c.T == a.T && c.params.epsilon == a.params.epsilon;
+    for (int64_t i = 0; same && i < a.L * a.K; i++)
+        same = c.hits[i] == a.hits[i];
+    for (int64_t i = 0; same && i < a.L * a.H * a.T; i++)
+        same = c.alpha_sum[i] == a.alpha_sum[i];
+    printf("save_load %s\n", same ? "same" : "differs");
+    al_sinks_out_free(&c);
     free(rate);
     free(alpha);
     free(pos);
