@@ -27,6 +27,44 @@ static int al_info_supports(const al_rec *r, const al_adef *a) {
     return 0;
 }
 
+/* what an analysis of the catalogue reads, in words */
+static const char *al_needs_name(unsigned needs) {
+    if (needs & AL_NEEDS_MAPS) return "maps or q/k";
+    if (needs & AL_NEEDS_STATES) return "hidden, k or v";
+    return needs & AL_NEEDS_LOGS ? "logs file" : "any";
+}
+
+/* `attnlab info` without a file: every analysis of the catalogue with what it reads and its parameters */
+static int al_info_catalogue(int argc, char **argv, const al_common *c, cJSON *params) {
+    al_error e;
+    al_error_clear(&e);
+    al_result *res = al_result_new("info", argc, argv, NULL, 0, params, c, &e);
+    if (!res) return al_cmd_finish(e.status, &e);
+    al_table *t = al_table_new("info_analyses", "Analyses", "analysis,reads,files,fused,parameters,summary");
+    int bad = al_result_table(res, t, 1);
+    cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
+    for (int i = 1; !bad && i < AL_ANALYSIS_COUNT; i++) { /* row 0 is info itself */
+        const al_adef *a = &al_analyses[i];
+        char ps[1024] = "";
+        for (const al_pdef *d = a->params; d->name; d++)
+            snprintf(ps + strlen(ps), sizeof ps - strlen(ps), "%s%s", ps[0] ? " " : "", d->name);
+        al_cell *cl = al_table_row(t);
+        if (!cl) break;
+        bad |= al_cell_str(&cl[0], a->name) | al_cell_str(&cl[1], al_needs_name(a->needs)) | al_cell_str(&cl[4], ps) |
+               al_cell_str(&cl[5], a->summary);
+        al_cell_int(&cl[2], a->nfiles);
+        al_cell_int(&cl[3], a->fused);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", a->name);
+        cJSON_AddStringToObject(o, "reads", al_needs_name(a->needs));
+        cJSON_AddStringToObject(o, "summary", a->summary);
+        al_json_push(ja, o);
+    }
+    al_status st = bad || !ja ? al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory") : al_result_emit(res, c, &e);
+    al_result_free(res);
+    return al_cmd_finish(st, &e);
+}
+
 int al_cmd_info(int argc, char **argv) {
     al_error e;
     al_error_clear(&e);
@@ -35,11 +73,13 @@ int al_cmd_info(int argc, char **argv) {
     al_opt opts[AL_OPTS_MAX];
     int nopts = 0, npos = 0, done = 0;
     const char *pos[1];
-    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info FILE",
+    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info [FILE]",
                                 "Shows a recording's attributes, datasets (shape, dtype, chunking, compression) and the\n"
-                                "analyses it supports.",
-                                pos, &npos, 1, 1, &done, &e);
+                                "analyses it supports. Without FILE: every analysis attnlab has (the catalogue of\n"
+                                "analyses/catalog.c), what it reads, its parameters.",
+                                pos, &npos, 0, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    if (npos == 0) return al_info_catalogue(argc, argv, &c, al_opts_params(opts, nopts));
     al_rec *r = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     al_result *res = al_result_new("info", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);

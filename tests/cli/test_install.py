@@ -73,6 +73,12 @@ check(c.returncode == 0, f"CMake package build: {(c.stdout + c.stderr).strip()[-
 if c.returncode == 0:
     consumer_ok(f"{b}/consumer", "CMake package")
 
+# `attnlab info` without a file lists every analysis of the catalogue
+cat = js("info")
+check([a["name"] for a in cat.get("analyses", [])] ==
+      ["sinks", "heads", "similarity", "maps", "drift", "kvsim", "norms", "kl-drift", "semdrift", "cras"],
+      f"info lists the catalogue: {cat.get('analyses')}")
+
 # one list of exports: the version script, the headers' AL_API declarations, the library's dynamic symbols
 sym = open(os.path.join(SRC, "tools", "attnlab.sym")).read()
 listed = set(re.findall(r"^\s+(al_\w+);", sym, re.M))
