@@ -14,15 +14,19 @@ static cJSON *al_json_doubles(const double *x, int64_t n) {
     return arr;
 }
 
-/* the three tables, columns "prefix_0 .. prefix_{K-1}" after the fixed ones */
+/* the three tables, columns "prefix_0 .. prefix_{K-1}" after the fixed ones (a name: at most 24 characters) */
 static al_table *al_sinks_table(const char *name, const char *title, const char *first, const char *prefix,
                                 const char *last, int64_t K) {
-    char colbuf[4096];
-    int off = snprintf(colbuf, sizeof colbuf, "%s", first);
-    for (int64_t k = 0; prefix && k < K && off < (int)sizeof colbuf - 32; k++)
-        off += snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",%s_%lld", prefix, (long long)k);
-    if (last) snprintf(colbuf + off, sizeof colbuf - (size_t)off, ",%s", last);
-    return al_table_new(name, title, colbuf);
+    size_t n = (size_t)K * 24 + 64;
+    char *colbuf = al_malloc(n, 1);
+    if (!colbuf) return NULL;
+    int off = snprintf(colbuf, n, "%s", first);
+    for (int64_t k = 0; prefix && k < K; k++)
+        off += snprintf(colbuf + off, n - (size_t)off, ",%s_%lld", prefix, (long long)k);
+    if (last) snprintf(colbuf + off, n - (size_t)off, ",%s", last);
+    al_table *t = al_table_new(name, title, colbuf);
+    al_free(colbuf);
+    return t;
 }
 
 /* rate: [K], lrate: [L, K] */
@@ -51,9 +55,10 @@ static int al_sinks_emit_rates(const al_sinks_out *o, const double *rate, const 
     return 0;
 }
 
-/* One head's row and JSON object; mean: [T] its alpha, pos: [T] scratch. */
-static int al_sinks_emit_head(const al_sinks_out *o, int64_t l, int64_t h, const double *mean, int64_t *pos, cJSON *jh,
-                              al_table *thead) {
+/* One head's row and JSON object; mean: [T] its alpha, pos: [T] scratch, buf [T * 24 + 64] for the list of its
+ * hidden sinks. */
+static int al_sinks_emit_head(const al_sinks_out *o, int64_t l, int64_t h, const double *mean, int64_t *pos, char *buf,
+                              cJSON *jh, al_table *thead) {
     int64_t K = o->K;
     const al_sinks_params *p = &o->params;
     int64_t m = al_hidden_sinks(mean, o->T, p->hidden_threshold, p->hidden_min_queries, o->causal, pos);
@@ -71,11 +76,10 @@ static int al_sinks_emit_head(const al_sinks_out *o, int64_t l, int64_t h, const
     al_cell_int(&c[1], h);
     for (int64_t k = 0; k < K; k++)
         al_cell_num(&c[2 + k], mean[k]);
-    char buf[4096];
-    int off = 0;
+    size_t n = (size_t)o->T * 24 + 64, off = 0;
     buf[0] = 0;
-    for (int64_t i = 0; i < m && off < (int)sizeof buf - 24; i++)
-        off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%lld", i ? "," : "", (long long)pos[i]);
+    for (int64_t i = 0; i < m; i++)
+        off += (size_t)snprintf(buf + off, n - off, "%s%lld", i ? "," : "", (long long)pos[i]);
     return al_cell_str(&c[2 + K], buf);
 }
 
@@ -84,15 +88,17 @@ static int al_sinks_emit_heads(const al_sinks_out *o, al_result *res, al_table *
     cJSON *jh = cJSON_AddArrayToObject(res->doc, "heads");
     double *mean = al_calloc((size_t)o->T, sizeof(double));  /* [T] */
     int64_t *pos = al_calloc((size_t)o->T, sizeof(int64_t)); /* [T] */
-    int bad = !jh || !mean || !pos;
+    char *buf = al_malloc((size_t)o->T * 24 + 64, 1);        /* a head's hidden sinks, "j,j,..." */
+    int bad = !jh || !mean || !pos || !buf;
     for (int64_t l = 0; !bad && l < o->L; l++)
         for (int64_t h = 0; !bad && h < o->H; h++) {
             al_sinks_head_alpha(o, l, h, mean);
             a0[l * o->H + h] = mean[0];
-            bad = al_sinks_emit_head(o, l, h, mean, pos, jh, thead) != 0;
+            bad = al_sinks_emit_head(o, l, h, mean, pos, buf, jh, thead) != 0;
         }
     al_free(mean);
     al_free(pos);
+    al_free(buf);
     return bad ? -1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,9 @@ al_status al_parse_args(int argc, char **argv, al_opt *opts, int nopts, const ch
             if (i + 1 >= argc) return al_fail(e, AL_EUSAGE, argv[0], NULL, "--%s needs a value", o->name);
             val = argv[++i];
         }
+        if (o->shortname == 'o' && strlen(val) >= PATH_MAX) /* refused before anything is created */
+            return al_fail(e, AL_EUSAGE, "-o", NULL, "a path of %zu bytes: longer than PATH_MAX (%d)", strlen(val),
+                           PATH_MAX);
         if (al_set_opt(o, val, e) != AL_OK) return e->status;
     }
     return AL_OK;

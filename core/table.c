@@ -16,7 +16,8 @@ al_table *al_table_new(const char *name, const char *title, const char *cols) {
     t->name = al_strdup(name);
     t->title = al_strdup(title ? title : name);
     int n = 1;
-    for (const char *p = cols; *p; p++) n += *p == ',';
+    for (const char *p = cols; *p; p++)
+        n += *p == ',';
     t->cols = al_calloc((size_t)n, sizeof *t->cols);
     if (!t->name || !t->title || !t->cols) goto fail;
     t->ncols = n;
@@ -38,8 +39,10 @@ fail:
 
 void al_table_free(al_table *t) {
     if (!t) return;
-    for (int64_t i = 0; i < t->nrows * t->ncols; i++) al_free(t->cells[i].s);
-    for (int i = 0; i < t->ncols && t->cols; i++) al_free(t->cols[i]);
+    for (int64_t i = 0; i < t->nrows * t->ncols; i++)
+        al_free(t->cells[i].s);
+    for (int i = 0; i < t->ncols && t->cols; i++)
+        al_free(t->cols[i]);
     al_free(t->cols);
     al_free(t->cells);
     al_free(t->name);
@@ -86,16 +89,21 @@ al_format al_format_parse(const char *s) {
     return AL_FMT_TABLE;
 }
 
-static void al_cell_text(const al_cell *c, al_format fmt, char *buf, size_t n) {
+/* The text of a cell: a string cell's own text (whatever its length), else the number formatted into buf [n]. */
+static const char *al_cell_text(const al_cell *c, al_format fmt, char *buf, size_t n) {
+    if (c->kind == AL_CELL_STR) return c->s;
     switch (c->kind) {
     case AL_CELL_NULL: snprintf(buf, n, "%s", fmt == AL_FMT_TABLE ? "-" : ""); break;
     case AL_CELL_INT: snprintf(buf, n, "%lld", (long long)c->i); break;
     case AL_CELL_NUM:
-        if (fmt == AL_FMT_TABLE) snprintf(buf, n, "%.6g", c->d);
-        else al_num_str(c->d, buf, n);
+        if (fmt == AL_FMT_TABLE)
+            snprintf(buf, n, "%.6g", c->d);
+        else
+            al_num_str(c->d, buf, n);
         break;
-    case AL_CELL_STR: snprintf(buf, n, "%s", c->s); break;
+    case AL_CELL_STR: break;
     }
+    return buf;
 }
 
 static void al_csv_field(FILE *f, const char *s) {
@@ -123,11 +131,11 @@ int al_table_write(const al_table *t, al_format fmt, FILE *f) {
     if (fmt == AL_FMT_TABLE) {
         w = al_calloc((size_t)t->ncols, sizeof *w);
         if (!w) return -1;
-        for (int c = 0; c < t->ncols; c++) w[c] = strlen(t->cols[c]);
+        for (int c = 0; c < t->ncols; c++)
+            w[c] = strlen(t->cols[c]);
         for (int64_t r = 0; r < t->nrows; r++)
             for (int c = 0; c < t->ncols; c++) {
-                al_cell_text(&t->cells[r * t->ncols + c], fmt, buf, sizeof buf);
-                size_t l = strlen(buf);
+                size_t l = strlen(al_cell_text(&t->cells[r * t->ncols + c], fmt, buf, sizeof buf));
                 if (l > w[c]) w[c] = l;
             }
         fprintf(f, "%s\n", t->title);
@@ -136,20 +144,22 @@ int al_table_write(const al_table *t, al_format fmt, FILE *f) {
     for (int64_t r = -1; r < t->nrows; r++) {
         if (fmt == AL_FMT_MD) fputs("| ", f);
         for (int c = 0; c < t->ncols; c++) {
-            if (r < 0) snprintf(buf, sizeof buf, "%s", t->cols[c]);
-            else al_cell_text(&t->cells[r * t->ncols + c], fmt, buf, sizeof buf);
+            const char *s = r < 0 ? t->cols[c] : al_cell_text(&t->cells[r * t->ncols + c], fmt, buf, sizeof buf);
             if (c) fputs(sep, f);
-            if (fmt == AL_FMT_CSV) al_csv_field(f, buf);
+            if (fmt == AL_FMT_CSV)
+                al_csv_field(f, s);
             else if (fmt == AL_FMT_TABLE) {
                 int right = r >= 0 && t->cells[r * t->ncols + c].kind != AL_CELL_STR;
-                fprintf(f, right ? "%*s" : "%-*s", (int)w[c], buf);
-            } else fputs(buf, f);
+                fprintf(f, right ? "%*s" : "%-*s", (int)w[c], s);
+            } else
+                fputs(s, f);
         }
         if (fmt == AL_FMT_MD) fputs(" |", f);
         fputc('\n', f);
         if (r < 0 && fmt == AL_FMT_MD) {
             fputs("|", f);
-            for (int c = 0; c < t->ncols; c++) fputs("---|", f);
+            for (int c = 0; c < t->ncols; c++)
+                fputs("---|", f);
             fputc('\n', f);
         }
     }
@@ -168,8 +178,10 @@ cJSON *al_table_json(const al_table *t) {
             case AL_CELL_NULL: cJSON_AddNullToObject(o, t->cols[c]); break;
             case AL_CELL_INT: cJSON_AddNumberToObject(o, t->cols[c], (double)x->i); break;
             case AL_CELL_NUM:
-                if (isfinite(x->d)) cJSON_AddNumberToObject(o, t->cols[c], x->d);
-                else cJSON_AddNullToObject(o, t->cols[c]);
+                if (isfinite(x->d))
+                    cJSON_AddNumberToObject(o, t->cols[c], x->d);
+                else
+                    cJSON_AddNullToObject(o, t->cols[c]);
                 break;
             case AL_CELL_STR: cJSON_AddStringToObject(o, t->cols[c], x->s); break;
             }

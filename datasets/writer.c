@@ -48,6 +48,7 @@ al_status al_v1_open_tmp(al_v1_writer *w, const char *path, al_dtype dtype, al_e
     w->dtype = dtype;
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (w->file < 0) return al_fail(e, AL_EWRITE, path, NULL, "cannot create the file");
+    /* HDF5 flocks the file while it is open: how al_clean_stale tells a live writer's temporary */
     return AL_OK;
 }
 
@@ -175,7 +176,8 @@ al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name,
 al_status al_v1_finish(al_v1_writer *w, al_error *e) {
     herr_t r = H5Fclose(w->file);
     w->file = -1;
-    if (r < 0 || rename(w->tmp, w->path) != 0) {
+    /* the data on disk before the name points at it, and the name on disk before we report success */
+    if (r < 0 || al_fsync_path(w->tmp) != 0 || rename(w->tmp, w->path) != 0 || al_fsync_parent(w->path) != 0) {
         unlink(w->tmp);
         return al_fail(e, AL_EWRITE, w->path, NULL, "cannot finish writing the file");
     }

@@ -47,6 +47,8 @@ int al_cmd_run(int argc, char **argv) {
                      "date, and a run killed at any point and run again gives the tables of a clean run.\n"
                      "--shard I/N runs items I, I+N, I+2N, ...; `attnlab merge` combines the shards' folders.\n"
                      "Combined tables: DIR/tables/STEP/NAME.tsv (and .json). Examples: experiments/*.json.\n"
+                     "DIR must be new, empty or a folder of an earlier run; only what a run recorded as its own\n"
+                     "there is ever replaced or removed (docs/reliability.md).\n"
                      "Under MPI (a build with ATTNLAB_MPI): `mpirun -n N attnlab run SPEC -o DIR` shares the\n"
                      "items and units among the ranks (a shared file system); the outputs are those of one process.",
                      pos, &npos, 1, 1, &done, &e);
@@ -61,11 +63,11 @@ int al_cmd_run(int argc, char **argv) {
         return al_cmd_finish(
             al_fail(&e, AL_EUSAGE, "--shard", NULL, "expected I/N with 0 <= I < N, e.g. 0/4 (got '%s')", shard), &e);
     r.tty = isatty(STDERR_FILENO) && !r.common.quiet;
-    al_fs_abspath(r.common.out, r.out, sizeof r.out);
+    if ((st = al_fs_outpath(r.common.out, r.out, &e)) != AL_OK) return al_cmd_finish(st, &e);
 #ifdef AL_HAVE_MPI
     if (al_mpi_launched()) {
         int rc = al_mpi_run(&r, pos[0], &e);
-        al_run_free(&r);
+        al_run_free(&r, rc == 0);
         al_spec_free(r.spec);
         return rc;
     }
@@ -77,7 +79,7 @@ int al_cmd_run(int argc, char **argv) {
         st = al_run_finish(&r, &e);
     }
     int rc = st != AL_OK ? al_cmd_finish(st, &e) : al_run_outcome(&r, "run");
-    al_run_free(&r);
+    al_run_free(&r, st == AL_OK);
     al_spec_free(r.spec);
     return rc;
 }

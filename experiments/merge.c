@@ -9,6 +9,7 @@
 #include "../core/alloc.h"
 #include "../core/provenance.h"
 #include "runfs.h"
+#include "runown.h"
 
 static cJSON *al_read_manifest(const char *dir, al_error *e) {
     char p[4300];
@@ -92,11 +93,10 @@ static int al_find_item(const al_spec *s, const char *id) {
 
 /* copies the unit's folder from its shard unless OUT already holds it under the same key */
 static al_status al_merge_unit(al_run *r, const al_unit *u, const char *src_dir, al_error *e) {
-    static int counter;
     const al_spec *s = r->spec;
     char src[4600], dst[4600], stage[4400], key[65], p[4700];
     snprintf(src, sizeof src, "%s/steps/%s/%s", src_dir, s->steps[u->step].name, s->items[u->item].id);
-    snprintf(dst, sizeof dst, "%s/steps/%s", r->out, s->steps[u->step].name);
+    snprintf(dst, sizeof dst, "steps/%s/%s", s->steps[u->step].name, s->items[u->item].id);
     al_unit_stored_key(r, u, key);
     if (!strcmp(key, u->key)) return AL_OK;
     snprintf(p, sizeof p, "%s/unit.json", src);
@@ -112,11 +112,9 @@ static al_status al_merge_unit(al_run *r, const al_unit *u, const char *src_dir,
         return al_fail(e, AL_ENOMEM, p, NULL, "out of memory");
     if (!ok)
         return al_fail(e, AL_EFORMAT, src, NULL, "missing, or not the unit its run.json lists (key %.12s)", u->key);
-    snprintf(stage, sizeof stage, "%s/.attnlab-merge-%ld-%d", r->out, (long)getpid(), counter++);
+    al_own_tmp(r, "merge", stage, sizeof stage);
     al_status st = al_fs_copytree(src, stage, e);
-    if (st == AL_OK) st = al_fs_mkdirs(dst, e);
-    snprintf(dst + strlen(dst), sizeof dst - strlen(dst), "/%s", s->items[u->item].id);
-    if (st == AL_OK) st = al_fs_swap_dir(stage, dst, e);
+    if (st == AL_OK) st = al_own_swap(r, stage, dst, e);
     if (st != AL_OK) al_fs_rmtree(stage);
     return st;
 }
@@ -129,8 +127,7 @@ al_status al_merge(const char *const *dirs, int ndirs, const char *out, const al
     r.lockfd = -1;
     r.common = *c;
     r.shard = 0, r.nshards = 1, r.merged_from = ndirs;
-    al_fs_abspath(out, r.out, sizeof r.out);
-    al_status st = m ? AL_OK : al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
+    al_status st = m ? al_fs_outpath(out, r.out, e) : al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
     char ver[96];
     snprintf(ver, sizeof ver, "%s (%s)", al_version(), al_git_hash());
     int n = 0, *owner = NULL;
@@ -231,7 +228,7 @@ al_status al_merge(const char *const *dirs, int ndirs, const char *out, const al
         cJSON_Delete(m[d]);
     al_free(m);
     al_free(owner);
-    al_run_free(&r);
+    al_run_free(&r, st == AL_OK);
     al_spec_free(r.spec);
     return st;
 }

@@ -10,6 +10,7 @@
 #include "../core/buf.h"
 #include "../core/provenance.h"
 #include "runfs.h"
+#include "runown.h"
 
 static void al_md_text(al_buf *b, const char *s) {
     for (; *s; s++) {
@@ -136,7 +137,7 @@ static void al_report_step(al_buf *b, const al_run *r, const al_spec *s, int i, 
     }
 }
 
-al_status al_report_write(const al_run *r, const al_tabset *ts, char (*figwhy)[400], al_error *e) {
+al_status al_report_write(al_run *r, const al_tabset *ts, char (*figwhy)[400], al_error *e) {
     const al_spec *s = r->spec;
     al_buf b = {0};
     int cnt[5] = {0};
@@ -191,7 +192,8 @@ al_status al_report_write(const al_run *r, const al_tabset *ts, char (*figwhy)[4
     }
     char p[4300];
     snprintf(p, sizeof p, "%s/report.md", r->out);
-    al_status st = al_fs_write_atomic(p, b.s, e);
+    al_status st = al_own_add(r, "report.md", e);
+    if (st == AL_OK) st = al_fs_write_atomic(p, b.s, e);
     al_buf_free(&b);
     return st;
 }

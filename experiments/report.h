@@ -7,6 +7,6 @@
 #include "run.h"
 
 /* ts: [nsteps] combined tables; figwhy: [nfigs] "" when the spec's figure was drawn, else why not. */
-al_status al_report_write(const al_run *r, const al_tabset *ts, char (*figwhy)[400], al_error *e);
+al_status al_report_write(al_run *r, const al_tabset *ts, char (*figwhy)[400], al_error *e);
 
 #endif

@@ -13,6 +13,7 @@
 #include "../core/alloc.h"
 #include "../core/provenance.h"
 #include "runfs.h"
+#include "runown.h"
 
 void al_run_say(const al_run *r, const char *fmt, ...) {
     if (r->common.quiet || r->tty) return;
@@ -67,27 +68,21 @@ al_status al_run_plan(al_run *r, al_error *e) {
 }
 
 al_status al_run_prepare_dir(al_run *r, al_error *e) {
-    if (al_fs_mkdirs(r->out, e) != AL_OK) return e->status;
+    if (al_own_accept(r, e) != AL_OK) return e->status;
     char p[4300];
     snprintf(p, sizeof p, "%s/.attnlab-lock", r->out);
-    r->lockfd = open(p, O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    r->lockfd = open(p, O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (r->lockfd < 0) return al_fail(e, AL_EWRITE, p, NULL, "cannot create the lock file: %s", strerror(errno));
     if (flock(r->lockfd, LOCK_EX | LOCK_NB) != 0)
         return al_fail(e, AL_EUSAGE, r->out, NULL, "another attnlab run or merge is writing to this folder");
-    al_fs_clean(r->out);
-    snprintf(p, sizeof p, "%s/inputs", r->out);
-    al_fs_clean(p);
-    snprintf(p, sizeof p, "%s/steps", r->out);
-    al_fs_clean(p);
-    char **names;
-    int n = al_fs_list(p, "", &names);
-    for (int i = 0; i < n; i++) {
-        char q[4600];
-        snprintf(q, sizeof q, "%s/%s", p, names[i]);
-        if (al_fs_isdir(q)) al_fs_clean(q);
-    }
-    al_fs_names_free(names, n);
-    return AL_OK;
+    return al_own_open(r, e);
+}
+
+void al_run_reason(char *reason, size_t n, const al_error *e) {
+    if (!e->where[0] || !strcmp(e->where, "attnlab"))
+        snprintf(reason, n, "%.1000s", e->msg);
+    else
+        snprintf(reason, n, "%.500s: %.500s", e->where, e->msg);
 }
 
 /* A unit's key, and whether its folder already holds it: 1 when that settles it (up to date, or the key could
@@ -101,7 +96,7 @@ static int al_run_check(al_run *r, al_unit *u) {
     if (al_unit_key(r, u, &e) != AL_OK) {
         u->state = AL_U_FAILED;
         u->status = al_exit_code(e.status);
-        snprintf(u->reason, sizeof u->reason, "%.500s: %.500s", e.where, e.msg);
+        al_run_reason(u->reason, sizeof u->reason, &e);
         al_run_say(r, "%s [%s]: failed: %s", step, item, u->reason);
     } else if (al_unit_stored_key(r, u, stored), !strcmp(stored, u->key)) {
         u->state = AL_U_DONE;
@@ -123,7 +118,7 @@ static void al_run_one(al_run *r, al_unit *u) {
     if (al_unit_run(r, u, &e) != AL_OK) {
         u->state = AL_U_FAILED;
         if (!u->status) u->status = al_exit_code(e.status);
-        if (!u->reason[0]) snprintf(u->reason, sizeof u->reason, "%.500s: %.500s", e.where, e.msg);
+        if (!u->reason[0]) al_run_reason(u->reason, sizeof u->reason, &e);
         if (r->tty && !r->common.quiet) fprintf(stderr, "\rattnlab run: %s [%s]: failed: %s\n", step, item, u->reason);
         al_run_say(r, "%s [%s]: failed: %s", step, item, u->reason);
     } else {
@@ -186,7 +181,7 @@ void al_run_item_failed(al_run *r, al_unit **g, int n, al_status st, const al_er
     for (int i = 0; i < n; i++) {
         g[i]->state = AL_U_FAILED;
         g[i]->status = al_exit_code(st);
-        snprintf(g[i]->reason, sizeof g[i]->reason, "%.500s: %.500s", ge->where, ge->msg);
+        al_run_reason(g[i]->reason, sizeof g[i]->reason, ge);
         if (r->tty) al_progress_add(&r->prog, 1);
     }
     al_run_say(r, "input %s: failed: %s: %s", r->spec->items[g[0]->item].id, ge->where, ge->msg);
@@ -219,49 +214,50 @@ al_status al_run_execute(al_run *r, al_error *e) {
     return AL_OK;
 }
 
+/* Removes the recorded entries under OUT/steps and OUT/inputs that no unit or generated item of the spec claims
+ * (steps renamed or removed, inputs changed); what the record does not name stays (runown.h). */
 void al_run_prune(al_run *r) {
     const al_spec *s = r->spec;
-    char steps[4200], p[4600];
-    snprintf(steps, sizeof steps, "%s/steps", r->out);
+    char dir[4200], rel[4400];
+    snprintf(dir, sizeof dir, "%s/steps", r->out);
     char **sn;
-    int ns = al_fs_list(steps, "", &sn);
+    int ns = al_fs_list_all(dir, &sn);
     for (int a = 0; a < ns; a++) {
         int step = -1;
         for (int i = 0; i < s->nsteps; i++)
             if (!strcmp(s->steps[i].name, sn[a])) step = i;
-        snprintf(p, sizeof p, "%s/%s", steps, sn[a]);
+        snprintf(rel, sizeof rel, "steps/%s", sn[a]);
         if (step < 0) {
-            al_fs_rmtree(p);
+            al_own_remove(r, rel);
             continue;
         }
-        char **in;
-        int ni = al_fs_list(p, "", &in);
+        char p[4600], **in;
+        snprintf(p, sizeof p, "%s/%s", dir, sn[a]);
+        int ni = al_fs_list_all(p, &in);
         for (int b = 0; b < ni; b++) {
             int claimed = 0;
             for (int i = 0; i < r->nunits && !claimed; i++)
                 claimed = r->units[i].step == step && !strcmp(s->items[r->units[i].item].id, in[b]);
-            if (!claimed) {
-                char q[4800];
-                snprintf(q, sizeof q, "%s/%s", p, in[b]);
-                al_fs_rmtree(q);
-            }
+            snprintf(rel, sizeof rel, "steps/%s/%s", sn[a], in[b]);
+            if (!claimed) al_own_remove(r, rel);
         }
         al_fs_names_free(in, ni);
     }
     al_fs_names_free(sn, ns);
-    snprintf(steps, sizeof steps, "%s/inputs", r->out);
-    ns = al_fs_list(steps, "", &sn);
+    snprintf(dir, sizeof dir, "%s/inputs", r->out);
+    ns = al_fs_list_all(dir, &sn);
     for (int a = 0; a < ns; a++) {
         int claimed = 0;
         for (int i = 0; i < s->nitems && !claimed; i++)
             claimed = s->items[i].generated && !strcmp(s->items[i].id, sn[a]);
-        snprintf(p, sizeof p, "%s/%s", steps, sn[a]);
-        if (!claimed) al_fs_rmtree(p);
+        snprintf(rel, sizeof rel, "inputs/%s", sn[a]);
+        if (!claimed) al_own_remove(r, rel);
     }
     al_fs_names_free(sn, ns);
 }
 
-void al_run_free(al_run *r) {
+void al_run_free(al_run *r, int ok) {
+    al_own_close(r, ok);
     al_free(r->units);
     al_free(r->ident);
     if (r->lockfd > 0) close(r->lockfd);

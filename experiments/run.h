@@ -40,7 +40,8 @@ typedef struct {
     al_unit *units;
     char (*ident)[AL_IDENT_MAX]; /* [nitems] content identity of each item ("" until known) */
     int lockfd;
-    al_progress prog; /* the bar, on a terminal */
+    struct al_own_set *own; /* what the driver wrote in OUT (runown.h) */
+    al_progress prog;       /* the bar, on a terminal */
     char label[48];
     int tty;
 } al_run;
@@ -48,7 +49,8 @@ typedef struct {
 /* Units of every step x item (steps skipped at resolve time get SKIPPED units); shard i/n keeps the units
  * whose item index is i mod n. */
 al_status al_run_plan(al_run *r, al_error *e);
-/* Locks OUT (one driver per folder) and removes what killed runs left behind (.attnlab-* entries). */
+/* Refuses an OUT that is not new, empty or a run of ours, locks it (one driver per folder) and empties the
+ * driver's temporaries folder of what killed runs left there (runown.h). */
 al_status al_run_prepare_dir(al_run *r, al_error *e);
 /* Generates missing inputs and runs every pending unit of this shard, grouped by item. */
 al_status al_run_execute(al_run *r, al_error *e);
@@ -58,9 +60,13 @@ al_status al_run_item_prepare(al_run *r, int item, al_error *e);
 void al_run_item_failed(al_run *r, al_unit **g, int n, al_status st, const al_error *ge);
 /* The units g[n] of one prepared item: keys checked, the shared pass where it applies, the rest one by one. */
 void al_run_group(al_run *r, al_unit **g, int n);
-/* Removes unit folders that no unit of the spec claims (steps renamed or removed, inputs changed). */
+/* Removes unit folders that no unit of the spec claims (steps renamed or removed, inputs changed), as far as
+ * the ownership record names their entries. */
 void al_run_prune(al_run *r);
-void al_run_free(al_run *r);
+/* ok: the run finished (its ownership record is then rewritten without the entries that are gone). */
+void al_run_free(al_run *r, int ok);
+/* "WHERE: MSG" of e as a unit's reason, without a WHERE that only says "attnlab". */
+void al_run_reason(char *reason, size_t n, const al_error *e);
 
 /* One generated input item: OUT/inputs/ITEM/ made (or found up to date) atomically; its identity is the
  * generator's key (kind, parameters, version), since HDF5 files carry creation times. */

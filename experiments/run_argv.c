@@ -120,6 +120,7 @@ int al_run_command(al_argv *a, const char *errfile, char *errline, size_t n) {
         if (line) {
             line += strlen("attnlab: error: ");
             line[strcspn(line, "\n")] = 0;
+            if (!strncmp(line, "attnlab: ", 9)) line += 9; /* no file to name: the driver's line says "attnlab" */
             snprintf(errline, n, "%s", line);
         }
     }

@@ -14,6 +14,7 @@
 #include "run.h"
 #include "run_figs.h"
 #include "runfs.h"
+#include "runown.h"
 
 static const char *const al_state_str[] = {"pending", "done", "failed", "skipped", "elsewhere"};
 
@@ -78,7 +79,8 @@ al_status al_run_write_manifest(al_run *r, al_error *e) {
     cJSON_Delete(o);
     if (!text) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
     snprintf(p, sizeof p, "%s/run.json", r->out);
-    al_status st = al_fs_write_atomic(p, text, e);
+    al_status st = al_own_add(r, "run.json", e);
+    if (st == AL_OK) st = al_fs_write_atomic(p, text, e);
     cJSON_free(text);
     return st;
 }
@@ -136,13 +138,12 @@ al_status al_run_finish(al_run *r, al_error *e) {
     if (al_run_write_manifest(r, e) != AL_OK) return e->status;
     al_tabset *ts = al_calloc((size_t)s->nsteps, sizeof *ts);
     char(*why)[400] = al_calloc((size_t)(s->nfigs ? s->nfigs : 1), sizeof *why);
-    char stage[4300], p[4700], q[4700];
+    char stage[4300], p[4700];
     if (!ts || !why) {
         al_free(ts), al_free(why);
         return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
     }
-    snprintf(stage, sizeof stage, "%s/.attnlab-agg-%ld", r->out, (long)getpid());
-    al_fs_rmtree(stage);
+    al_own_tmp(r, "agg", stage, sizeof stage);
     al_status st = AL_OK;
     al_error fe; /* the first problem with a spec figure: reported after everything else is written */
     al_error_clear(&fe);
@@ -172,8 +173,7 @@ al_status al_run_finish(al_run *r, al_error *e) {
     for (int k = 0; k < 2 && st == AL_OK; k++) {
         const char *sub = k ? "figures" : "tables";
         snprintf(p, sizeof p, "%s/%s", stage, sub);
-        snprintf(q, sizeof q, "%s/%s", r->out, sub);
-        st = al_fs_swap_dir(p, q, e);
+        st = al_own_swap(r, p, sub, e);
     }
     al_fs_rmtree(stage);
     if (st == AL_OK) st = al_report_write(r, ts, why, e);

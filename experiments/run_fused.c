@@ -10,6 +10,7 @@
 #include "run.h"
 #include "run_sinks.h"
 #include "runfs.h"
+#include "runown.h"
 
 /* a step the shared pass can serve: its analysis has a fused visitor and every parameter it sets is one the
  * pass takes (analyses/catalog.c) */
@@ -111,7 +112,7 @@ int al_fuse_exec(al_run *r, al_unit **f, int nf, int64_t T, int64_t K) {
         }
     }
     al_argv_tail(r, &a, stage);
-    snprintf(errf, sizeof errf, "%s/.attnlab-unit-%ld-err", r->out, (long)getpid());
+    al_own_tmp(r, "err", errf, sizeof errf);
     double t0 = al_now();
     int fail = 1;
     if (a.bad || al_run_command(&a, errf, reason, sizeof reason) != 0) goto out;
@@ -139,7 +140,7 @@ int al_fuse_exec(al_run *r, al_unit **f, int nf, int64_t T, int64_t K) {
         if (al_unit_commit(r, f[i], &a, ustage[i], K, &e) != AL_OK) {
             f[i]->state = AL_U_FAILED;
             f[i]->status = al_exit_code(e.status);
-            snprintf(f[i]->reason, sizeof f[i]->reason, "%.500s: %.500s", e.where, e.msg);
+            al_run_reason(f[i]->reason, sizeof f[i]->reason, &e);
             ustage[i][0] = 0;
             if (r->tty) al_progress_add(&r->prog, 1);
             al_run_say(r, "%s [%s]: failed: %s", r->spec->steps[f[i]->step].name, r->spec->items[f[i]->item].id,

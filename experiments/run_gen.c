@@ -12,6 +12,7 @@
 #include "run.h"
 #include "run_argv.h"
 #include "runfs.h"
+#include "runown.h"
 
 static int64_t al_gp_int(const cJSON *p, const char *name, int64_t def) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, name);
@@ -132,7 +133,7 @@ static al_status al_gen_command(const al_run *r, const al_input *in, int64_t k, 
     snprintf(num, sizeof num, "%lld", (long long)(al_gp_int(in->params, "seed", 0) + k));
     al_arg(&a, "--seed");
     al_arg(&a, num);
-    snprintf(errf, sizeof errf, "%s/.attnlab-gen-%ld-err", r->out, (long)getpid());
+    al_own_tmp(r, "err", errf, sizeof errf);
     al_status st = AL_OK;
     if (a.bad)
         st = al_fail(e, AL_ENOMEM, NULL, NULL, "too many parameters or out of memory");
@@ -145,7 +146,6 @@ static al_status al_gen_command(const al_run *r, const al_input *in, int64_t k, 
 }
 
 al_status al_gen_item(al_run *r, int item, al_error *e) {
-    static int counter;
     const al_spec *s = r->spec;
     const al_item *it = &s->items[item];
     const al_input *in = &s->inputs[it->input];
@@ -175,8 +175,7 @@ al_status al_gen_item(al_run *r, int item, al_error *e) {
         al_run_say(r, "input %s: up to date (%s)", it->id, it->label);
         return AL_OK;
     }
-    snprintf(stage, sizeof stage, "%s/.attnlab-gen-%ld-%d", r->out, (long)getpid(), counter++);
-    al_fs_rmtree(stage);
+    al_own_tmp(r, "gen", stage, sizeof stage);
     if (al_fs_mkdirs(stage, e) != AL_OK) return e->status;
     double t0 = al_now();
     al_status st;
@@ -199,8 +198,8 @@ al_status al_gen_item(al_run *r, int item, al_error *e) {
         st = gj ? al_fs_write_atomic(p, gj, e) : al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
         cJSON_free(gj);
     }
-    snprintf(p, sizeof p, "%s/inputs", r->out);
-    if (st == AL_OK && (st = al_fs_mkdirs(p, e)) == AL_OK) st = al_fs_swap_dir(stage, dst, e);
+    snprintf(p, sizeof p, "inputs/%s", it->id);
+    if (st == AL_OK) st = al_own_swap(r, stage, p, e);
     if (st != AL_OK)
         al_fs_rmtree(stage);
     else

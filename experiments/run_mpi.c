@@ -13,6 +13,7 @@
 
 #include "../core/alloc.h"
 #include "commands.h"
+#include "runown.h"
 
 /* a task of the second phase: the shared pass of an item (its fused units), or one unit */
 typedef struct {
@@ -196,6 +197,7 @@ int al_mpi_run(al_run *r, const char *path, al_error *e) {
     al_status st = al_spec_load(path, &r->spec, e);
     if (st == AL_OK) st = al_spec_resolve(r->spec, e);
     if (!al_mpi_failed(st) && m.rank == 0) st = al_run_prepare_dir(r, e);
+    if (!al_mpi_failed(st) && m.rank != 0) st = al_own_join(r, e); /* every rank records what it writes */
     if (!al_mpi_failed(st)) st = al_run_plan(r, e);
     int rc = 0;
     if (al_mpi_failed(st)) {

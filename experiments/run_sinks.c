@@ -178,8 +178,9 @@ static int al_sinks_rows(al_sstats *g, int m, const char *id, al_table **t) {
         N += g[i].N;
     double *mean = al_calloc((size_t)T, sizeof *mean);
     int64_t *pos = al_calloc((size_t)T, sizeof *pos);
-    int bad = !mean || !pos, c0 = id ? 1 : 0;
-    char buf[4096];
+    size_t nbuf = (size_t)T * 24 + 64; /* a head's list of up to T hidden sinks */
+    char *buf = al_malloc(nbuf, 1);
+    int bad = !mean || !pos || !buf, c0 = id ? 1 : 0;
     for (int64_t k = 0; k < K && !bad; k++) {
         int64_t hk = 0;
         for (int i = 0; i < m; i++)
@@ -225,23 +226,28 @@ static int al_sinks_rows(al_sstats *g, int m, const char *id, al_table **t) {
             al_cell_num(&c[c0 + 2 + k], mean[k]);
         int o = 0;
         buf[0] = 0;
-        for (int64_t i = 0; i < np && o < (int)sizeof buf - 24; i++)
-            o += snprintf(buf + o, sizeof buf - (size_t)o, "%s%lld", i ? "," : "", (long long)pos[i]);
+        for (int64_t i = 0; i < np && o < (int)nbuf - 24; i++)
+            o += snprintf(buf + o, nbuf - (size_t)o, "%s%lld", i ? "," : "", (long long)pos[i]);
         bad |= al_cell_str(&c[c0 + 2 + K], buf);
     }
     al_free(mean);
     al_free(pos);
+    al_free(buf);
     return bad ? -1 : 0;
 }
 
 static al_table *al_sinks_table(const char *name, const char *title, int with_input, const char *first, const char *per,
                                 int64_t K, const char *last) {
-    char cols[8192];
-    int o = snprintf(cols, sizeof cols, "%s%s", with_input ? "input," : "", first);
-    for (int64_t k = 0; per && k < K && o < (int)sizeof cols - 40; k++)
-        o += snprintf(cols + o, sizeof cols - (size_t)o, ",%s%lld", per, (long long)k);
-    if (last) snprintf(cols + o, sizeof cols - (size_t)o, ",%s", last);
-    return al_table_new(name, title, cols);
+    size_t n = (size_t)K * 40 + 256; /* K columns "PERk" */
+    char *cols = al_malloc(n, 1);
+    if (!cols) return NULL;
+    int o = snprintf(cols, n, "%s%s", with_input ? "input," : "", first);
+    for (int64_t k = 0; per && k < K && o < (int)n - 40; k++)
+        o += snprintf(cols + o, n - (size_t)o, ",%s%lld", per, (long long)k);
+    if (last) snprintf(cols + o, n - (size_t)o, ",%s", last);
+    al_table *t = al_table_new(name, title, cols);
+    al_free(cols);
+    return t;
 }
 
 /* sinks_inputs: each input's own Sink_k, from its own hits (a model per input: the paper's table of models) */

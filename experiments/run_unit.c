@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/alloc.h"
@@ -17,6 +18,7 @@
 #include "run_argv.h"
 #include "run_sinks.h"
 #include "runfs.h"
+#include "runown.h"
 
 static int al_cmp_items(const void *a, const void *b) {
     return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
@@ -217,22 +219,20 @@ static al_status al_unit_manifest(al_run *r, const al_unit *u, const al_argv *a,
 }
 
 al_status al_unit_stage(const al_run *r, char *stage, size_t n, al_error *e) {
-    static int counter;
-    snprintf(stage, n, "%s/.attnlab-unit-%ld-%d", r->out, (long)getpid(), counter++);
-    al_fs_rmtree(stage);
-    return al_fs_mkdirs(stage, e);
+    al_own_tmp(r, "unit", stage, n);
+    if (mkdir(stage, 0777) != 0) return al_fail(e, AL_EWRITE, stage, NULL, "cannot create folder: %s", strerror(errno));
+    return AL_OK;
 }
 
 al_status al_unit_commit(al_run *r, al_unit *u, const al_argv *a, const char *stage, int64_t K, al_error *e) {
     const al_spec *s = r->spec;
     const al_step *st = &s->steps[u->step];
-    char dst[4600], dir[4400];
-    snprintf(dir, sizeof dir, "%s/steps/%s", r->out, st->name);
-    snprintf(dst, sizeof dst, "%s/%s", dir, s->items[u->item].id);
+    char dst[4600];
+    snprintf(dst, sizeof dst, "steps/%s/%s", st->name, s->items[u->item].id);
     al_status res = AL_OK;
     if (st->def->combine == AL_COMBINE_SINKS) res = al_sinks_write_stats(r, u, stage, K, e);
     if (res == AL_OK) res = al_unit_manifest(r, u, a, stage, e);
-    if (res == AL_OK && (res = al_fs_mkdirs(dir, e)) == AL_OK) res = al_fs_swap_dir(stage, dst, e);
+    if (res == AL_OK) res = al_own_swap(r, stage, dst, e);
     if (res != AL_OK) al_fs_rmtree(stage);
     return res;
 }
@@ -241,7 +241,7 @@ al_status al_unit_run(al_run *r, al_unit *u, al_error *e) {
     const al_spec *s = r->spec;
     const al_step *st = &s->steps[u->step];
     char stage[4300], errf[4400];
-    snprintf(errf, sizeof errf, "%s/.attnlab-unit-%ld-err", r->out, (long)getpid());
+    al_own_tmp(r, "err", errf, sizeof errf);
     int64_t T = 0, K = 0;
     int sinks = st->def->combine == AL_COMBINE_SINKS;
     if (sinks && al_sinks_prepare(r, u, &T, &K, e) != AL_OK) {

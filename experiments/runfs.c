@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,23 +96,6 @@ al_status al_fs_write_atomic(const char *path, const char *text, al_error *e) {
     return al_atomic_close(f, tmp, path, e);
 }
 
-al_status al_fs_swap_dir(const char *stage, const char *dst, al_error *e) {
-    char old[4200];
-    int had = al_fs_exists(dst);
-    if (had) {
-        /* the aside name starts with ".attnlab-" in the same parent, so a later run removes it if we die here */
-        const char *slash = strrchr(dst, '/');
-        int plen = slash ? (int)(slash - dst) : 0;
-        snprintf(old, sizeof old, "%.*s%s.attnlab-old-%ld-%s", plen, dst, slash ? "/" : "", (long)getpid(),
-                 slash ? slash + 1 : dst);
-        if (rename(dst, old) != 0) return al_fail(e, AL_EWRITE, dst, NULL, "cannot move aside: %s", strerror(errno));
-    }
-    if (rename(stage, dst) != 0)
-        return al_fail(e, AL_EWRITE, dst, NULL, "cannot rename into place: %s", strerror(errno));
-    if (had) al_fs_rmtree(old);
-    return AL_OK;
-}
-
 al_status al_fs_copytree(const char *src, const char *dst, al_error *e) {
     if (al_fs_mkdirs(dst, e) != AL_OK) return e->status;
     char **names = NULL;
@@ -144,7 +128,7 @@ static int al_cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int al_fs_list(const char *dir, const char *suffix, char ***names) {
+static int al_fs_list_sel(const char *dir, const char *suffix, int dots, char ***names) {
     *names = NULL;
     DIR *d = opendir(dir);
     if (!d) return -1;
@@ -154,7 +138,9 @@ int al_fs_list(const char *dir, const char *suffix, char ***names) {
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (de->d_name[0] == '.' || l < ls || strcmp(de->d_name + l - ls, suffix) != 0) continue;
+        if ((dots ? !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") : de->d_name[0] == '.') || l < ls ||
+            strcmp(de->d_name + l - ls, suffix) != 0)
+            continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             char **t = al_realloc(v, (size_t)cap, sizeof *v);
@@ -180,37 +166,18 @@ int al_fs_list(const char *dir, const char *suffix, char ***names) {
     return n;
 }
 
+int al_fs_list(const char *dir, const char *suffix, char ***names) {
+    return al_fs_list_sel(dir, suffix, 0, names);
+}
+
+int al_fs_list_all(const char *dir, char ***names) {
+    return al_fs_list_sel(dir, "", 1, names);
+}
+
 void al_fs_names_free(char **names, int n) {
     for (int i = 0; i < n; i++)
         al_free(names[i]);
     al_free(names);
-}
-
-void al_fs_clean(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    char **v = NULL;
-    int n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *nm = de->d_name;
-        int stale = (!strncmp(nm, ".attnlab-", 9) && strcmp(nm, ".attnlab-lock") != 0) || strstr(nm, ".tmp-");
-        if (!stale) continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 8;
-            char **t = al_realloc(v, (size_t)cap, sizeof *v);
-            if (!t) break;
-            v = t;
-        }
-        if ((v[n] = al_strdup(nm))) n++;
-    }
-    closedir(d);
-    char p[4600];
-    for (int i = 0; i < n; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
-        al_fs_rmtree(p);
-    }
-    al_fs_names_free(v, n);
 }
 
 void al_fs_abspath(const char *path, char *out, size_t n) {
@@ -235,6 +202,17 @@ void al_fs_abspath(const char *path, char *out, size_t n) {
     for (int i = 0; i < np && o < n; i++)
         o += (size_t)snprintf(out + o, n - o, "/%s", parts[i]);
     if (!np) snprintf(out, n, "/");
+}
+
+al_status al_fs_outpath(const char *path, char out[4096], al_error *e) {
+    char abs[8192];
+    al_fs_abspath(path, abs, sizeof abs);
+    if (strlen(abs) > PATH_MAX - 512)
+        return al_fail(e, AL_EUSAGE, "-o", NULL,
+                       "%zu bytes as an absolute path: the run needs it under %d (PATH_MAX - 512)", strlen(abs),
+                       PATH_MAX - 512);
+    snprintf(out, 4096, "%s", abs);
+    return AL_OK;
 }
 
 void al_fs_join(const char *base, const char *rel, char *out, size_t n) {

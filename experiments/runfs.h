@@ -17,20 +17,19 @@ int al_fs_rmtree(const char *path);
 char *al_fs_read(const char *path, size_t *len, al_error *e);
 /* Writes text to path through PATH.tmp-PID and a rename. */
 al_status al_fs_write_atomic(const char *path, const char *text, al_error *e);
-/* Puts folder stage in place of folder dst: dst (if any) is first renamed aside, then stage renamed to dst,
- * then the old one removed. A kill in between leaves dst absent or complete, never mixed. */
-al_status al_fs_swap_dir(const char *stage, const char *dst, al_error *e);
 /* Copies the plain files of src (one level: unit folders are flat) into dst (created). */
 al_status al_fs_copytree(const char *src, const char *dst, al_error *e);
 /* Sorted names of the entries of dir that end with suffix ("" for all; dot-files excluded): their count, -1 when
  * dir cannot be opened, -2 when out of memory. Free with al_fs_names_free. */
 int al_fs_list(const char *dir, const char *suffix, char ***names);
 void al_fs_names_free(char **names, int n);
-/* Removes what a killed writer leaves in dir: entries named .attnlab-* (staging folders, folders moved aside;
- * not the lock) and NAME.tmp-PID files. */
-void al_fs_clean(const char *dir);
+/* The same with every entry (dot-files too) but "." and "..". */
+int al_fs_list_all(const char *dir, char ***names);
 /* Absolute form of path (relative ones against the current folder), lexically normalised. */
 void al_fs_abspath(const char *path, char *out, size_t n);
+/* The absolute form of the output folder -o path into out[4096]: AL_EUSAGE when it leaves less than 512 bytes
+ * below PATH_MAX for the paths the driver makes inside it (refused before anything is created). */
+al_status al_fs_outpath(const char *path, char out[4096], al_error *e);
 /* base/rel, or rel itself when it is absolute. */
 void al_fs_join(const char *base, const char *rel, char *out, size_t n);
 /* Hex sha256 of a string. */

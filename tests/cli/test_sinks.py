@@ -225,5 +225,27 @@ for x in out["heads"]:
 b = js("sinks", f"{d}/s2.h5")
 check(close(b["sink_rate"], out["sink_rate"], 0, 1e-9), "synth bf16 vs f32 sink rate")
 
+# many positions: a table of 1100 alpha columns and long hidden-sink lists (header and cells once overflowed fixed
+# buffers), from the command and from a spec step, whose units report every position
+rc, _, err = run("synth", "qk", "-o", f"{d}/long.h5", "--tokens", 1100, "--samples", 1, "--layers", 1, "--heads", 2,
+                 "--head-dim", 16)
+check(rc == 0, f"synth qk: {err}")
+rc, _, err = run("sinks", f"{d}/long.h5", "--tokens", 1100, "--positions", 1100, "--hidden-min-queries", 1,
+                 "--hidden-threshold", 0, "-o", f"{d}/long", "-q")
+check(rc == 0, f"sinks with 1100 positions: exit {rc}: {err}")
+if rc == 0:
+    rows = [l.rstrip("\n").split("\t") for l in open(f"{d}/long/sinks_heads.tsv") if not l.startswith("#")]
+    check(len(rows[0]) == 1100 + 3 and rows[0][-1] == "hidden_sinks", f"sinks_heads header of {len(rows[0])} columns")
+    check(all(len(r) == len(rows[0]) for r in rows), "every sinks_heads row has every column")
+    for r in rows[1:]:
+        want = [j for j in range(1, 1100) if np.float32(float(r[2 + j])) > 0]
+        got = [int(x) for x in r[-1].split(",") if x]
+        check(got == want and len(want) > 100, f"a hidden-sink list of {len(want)} positions is written whole")
+with open(f"{d}/long.json", "w") as f:
+    json.dump({"name": "long", "title": "many positions", "inputs": {"r": {"files": [f"{d}/long.h5"]}},
+               "steps": [{"analysis": "sinks", "input": "r", "params": {"tokens": 1100, "positions": 1100}}]}, f)
+rc, _, err = run("run", f"{d}/long.json", "-o", f"{d}/longrun", "-q")
+check(rc == 0, f"run of a sinks step with 1100 positions: exit {rc}: {err}")
+
 shutil.rmtree(d)
 finish("test_sinks")
