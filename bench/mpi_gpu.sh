@@ -12,12 +12,22 @@ A=/tmp/al/bin/attnlab
 OUT=${OUT:-/tmp/al/out}; mkdir -p "$OUT"
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | sed 's/NVIDIA //; s/[^A-Za-z0-9]\+/-/g; s/-$//')
 ngpu=$(nvidia-smi -L | wc -l)
-# the carried Debian Open MPI 4.1.4, relocated (the binary was linked against it)
+# The machine's own Open MPI when it has one of the same ABI (libmpi.so.40): its launcher and plugins, with the
+# carried MPI libraries left out; else the carried Debian Open MPI 4.1.4, relocated with OPAL_PREFIX.
 M=/tmp/al/ompi
-export OPAL_PREFIX=$M PATH=$M/bin:$PATH LD_LIBRARY_PATH=/tmp/al/lib:$M/lib/x86_64-linux-gnu/openmpi/lib:${LD_LIBRARY_PATH:-}
-export OMPI_MCA_mca_base_component_path=$M/lib/x86_64-linux-gnu/openmpi/lib/openmpi3
-export OMPI_MCA_mca_base_param_files=$M/etc/openmpi/openmpi-mca-params.conf PMIX_INSTALL_PREFIX=$M/lib/x86_64-linux-gnu/pmix2
-MPIRUN=($M/bin/mpirun --oversubscribe --allow-run-as-root --mca btl self,vader)
+sys=$(ldconfig -p 2>/dev/null | awk '/libmpi\.so\.40 /{print $NF; exit}')
+if [ -n "$sys" ] && [ -x "$(command -v mpirun)" ] && [ "${AL_MPI:-system}" = system ]; then
+    (cd /tmp/al/lib && rm -f libmpi.so* libopen-*.so* libpmix.so* libhwloc.so* libevent*.so*)
+    export LD_LIBRARY_PATH=/tmp/al/lib:${LD_LIBRARY_PATH:-}
+    MPIRUN=("$(command -v mpirun)" --oversubscribe --allow-run-as-root)
+    which="the machine's own ($sys)"
+else
+    export OPAL_PREFIX=$M PATH=$M/bin:$PATH LD_LIBRARY_PATH=/tmp/al/lib:$M/lib/x86_64-linux-gnu/openmpi/lib:${LD_LIBRARY_PATH:-}
+    export OMPI_MCA_mca_base_component_path=$M/lib/x86_64-linux-gnu/openmpi/lib/openmpi3
+    export OMPI_MCA_mca_base_param_files=$M/etc/openmpi/openmpi-mca-params.conf PMIX_INSTALL_PREFIX=$M/lib/x86_64-linux-gnu/pmix2
+    MPIRUN=("$M/bin/mpirun" --oversubscribe --allow-run-as-root --mca btl self,vader)
+    which="Debian's, carried"
+fi
 R="$OUT/mpi-gpu-$card-$(date -u +%F).md"
 W=/tmp/al/mpi; rm -rf "$W"; mkdir -p "$W/recs"
 for i in 0 1 2 3 4 5; do
@@ -31,13 +41,13 @@ cat > "$W/spec.json" <<JSON
            {"analysis": "heads", "input": "recs", "params": {"from-qk": true}}]}
 JSON
 now() { date +%s.%N; }
-timed() { local out=$1; shift; rm -rf "$out"; local t0; t0=$(now); "$@" run "$W/spec.json" -o "$out" --device cuda -q; local rc=$?
+timed() { local out=$1; shift; rm -rf "$out"; local t0 rc; t0=$(now); "$@" run "$W/spec.json" -o "$out" --device cuda -q >&2; rc=$?
           awk -v a="$(now)" -v b="$t0" 'BEGIN{print a-b}'; return $rc; }
 {
 echo "# attnlab run --device cuda under MPI ($(date -u +%FT%TZ))"
 echo
 echo "Card: $card x $ngpu ($(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)); $("${MPIRUN[0]}" --version 2>&1 | head -1)"
-echo "(Debian's, carried). 6 q/k recordings (1 sample, 2 layers, 8 query / 2 KV heads,"
+echo "($which). 6 q/k recordings (1 sample, 2 layers, 8 query / 2 KV heads,"
 echo "D = 128, T = 32768, bf16) x (sinks, heads) from q/k = 6 shared passes (12 units)."
 echo
 echo "| run | seconds | units/s | speed-up | tables equal to one process |"
