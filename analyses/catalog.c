@@ -35,7 +35,7 @@ static const al_pdef al_p_sinks[] = {
 };
 static const al_pdef al_p_heads[] = {
     {"tokens", AL_PT_INT, 1, BIG, NULL, 0, HEADS(tokens), 1, "T",
-     "analyse the first T tokens (default: all; non-causal maps: all)"},
+     "analyse the first T tokens (default: all; non-causal maps: all; padded samples: their own)"},
     {"sink-tokens", AL_PT_INT, 0, BIG, NULL, 0, HEADS(sink_tokens), 1, "S",
      "distant_mass: the first S keys are sinks, not distant (default 4)"},
     {"recent", AL_PT_INT, 0, BIG, NULL, 0, HEADS(recent), 1, "R",
@@ -98,6 +98,12 @@ static const al_pdef al_p_kvsim[] = {
     {"sweep", AL_PT_STRS},
     {"tokens", AL_PT_INT, 1, BIG},
     {"from-qk", AL_PT_BOOL},
+    {"prefill", AL_PT_INT, 1, BIG},
+    {"decode", AL_PT_INT, 1, BIG},
+    {"method", AL_PT_STRS},
+    {"ratio", AL_PT_STRS},
+    {"gqa", AL_PT_CHOICE, 0, 0, "mean|max"},
+    {"kept", AL_PT_BOOL},
     {NULL},
 };
 static const al_pdef al_p_none[] = {{NULL}};
@@ -125,7 +131,7 @@ const al_adef al_analyses[] = {
     {"drift", "attention drift between a baseline and a conflict recording: focal heads and layers",
      AL_NEEDS_MAPS, 2, 0, 0, AL_COMBINE_STACK, al_p_drift},
     {"kvsim", "simulate KV-cache and sparse-attention policies (window, sink, h2o, topk, coverage, duo)",
-     AL_NEEDS_MAPS, 1, 1, 0, AL_COMBINE_STACK, al_p_kvsim},
+     AL_NEEDS_MAPS | AL_NEEDS_CAUSAL, 1, 1, 0, AL_COMBINE_STACK, al_p_kvsim},
     {"norms", "hidden-state norms by layer and token, massive activations, key and value norms",
      AL_NEEDS_STATES, 1, 0, 0, AL_COMBINE_STACK, al_p_norms},
     {"kl-drift", "KL context drift over conversation turns: per-turn D_t, equilibrium fit kappa, D*",

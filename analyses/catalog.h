@@ -61,6 +61,7 @@ enum {
     AL_NEEDS_MAPS = 1,   /* attention maps, or q and k to recompute them */
     AL_NEEDS_STATES = 2, /* hidden states, keys or values */
     AL_NEEDS_LOGS = 4,   /* a logs file (kl-drift logits, semdrift similarities, cras scores), not a recording */
+    AL_NEEDS_CAUSAL = 8, /* causal maps only (kvsim: a cache grows token by token) */
 };
 
 typedef struct {

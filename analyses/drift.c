@@ -26,7 +26,7 @@ static void al_drift_block(void *ctx, const al_head_id *hd, void *ws, const floa
         int64_t i = row0 + r;
         if (i < q0 || i >= q1) continue;
         const float *a = A + r * lda;
-        int64_t vis = hd->causal ? i + 1 : p->T;
+        int64_t vis = hd->causal ? i + 1 : hd->T; /* the sample's own keys */
         if (p->span) {
             al_span_masses_row(a, vis, p->span + hd->n * p->S * 2, p->S, p->inside + hd->n * p->T, acc);
         } else {
@@ -64,14 +64,9 @@ static al_status al_drift_rows(al_rec *r, const int32_t *span, int64_t S, int qs
         qrows[2 * n + 1] = q1;
         need = q1 > need ? q1 : need;
     }
-    /* causal: rows beyond the last query row are not needed (their keys are not visible to it) */
+    /* causal: rows beyond the last query row are not needed (their keys are not visible to it); each sample is
+     * streamed over its own valid tokens only, and its query rows lie within them */
     *T = r->causal ? need : r->T;
-    for (int64_t n = 0; n < r->N; n++)
-        if (r->lengths[n] < *T)
-            return al_fail(e, AL_EUSAGE, r->path, "lengths",
-                           "sample %lld has %lld valid tokens, but the query rows of another sample reach token %lld: "
-                           "drift streams the same rows of every sample (record samples without padding)",
-                           (long long)n, (long long)r->lengths[n], (long long)*T - 1);
     return AL_OK;
 }
 
@@ -174,8 +169,6 @@ al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, con
     al_status st = al_drift_side_load(base, base, spans, qspan, &sb, e);
     if (st == AL_OK) st = al_drift_side_load(conf, base, spans, qspan, &sc, e);
     if (st == AL_OK && !spans) sb.T = sc.T = base->T; /* per-key groups need every key of both */
-    if (st == AL_OK && al_resolve_tokens(base, sb.T, 0, e) < 0) st = e->status;
-    if (st == AL_OK && al_resolve_tokens(conf, sc.T, 0, e) < 0) st = e->status;
     if (st == AL_OK) {
         dist = al_malloc((size_t)(2 * N * L * H), (size_t)G * sizeof(double)); /* [2, N, L, H, G] */
         names = al_malloc((size_t)G, sizeof(char *));

@@ -68,25 +68,26 @@ void al_fused_free(al_fused *f) {
     al_free(f);
 }
 
-static al_status al_fused_block(void *ctx, int64_t n, const float *A, int64_t P, int64_t lda, int64_t row0,
-                                int64_t nrows, al_error *e) {
+static al_status al_fused_block(void *ctx, int64_t n, int64_t Tn, const float *A, int64_t P, int64_t lda, int64_t row0,
+                                int64_t nrows, const double *ent, al_error *e) {
     al_fused *f = ctx;
-    int64_t T = f->T;
+    int64_t T = Tn; /* the per-head engine's hd->T: this sample's own tokens */
     if (row0 == 0) {
         memset(f->ws, 0, (size_t)P * f->ws_head);
         for (int64_t p = 0; p < P; p++) {
             al_head_id hd = {n, p / f->H, p % f->H, T, f->causal};
             for (int k = 0; k < f->nv; k++)
-                if (f->v[k].head_begin) f->v[k].head_begin(f->v[k].ctx, &hd, f->ws + (size_t)p * f->ws_head + f->off[k]);
+                if (f->v[k].head_begin)
+                    f->v[k].head_begin(f->v[k].ctx, &hd, f->ws + (size_t)p * f->ws_head + f->off[k]);
         }
     }
     /* A is [P, nrows, lda]: head p's rows start at p * nrows * lda */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t p = 0; p < P; p++) {
-        al_head_id hd = {n, p / f->H, p % f->H, T, f->causal};
+        al_head_id hd = {n, p / f->H, p % f->H, T, f->causal, ent ? ent + p * nrows : NULL};
         for (int k = 0; k < f->nv; k++)
-            f->v[k].block(f->v[k].ctx, &hd, f->ws + (size_t)p * f->ws_head + f->off[k], A + p * nrows * lda, lda,
-                          row0, nrows);
+            f->v[k].block(f->v[k].ctx, &hd, f->ws + (size_t)p * f->ws_head + f->off[k], A + p * nrows * lda, lda, row0,
+                          nrows);
     }
     if (row0 + nrows == T)
         for (int64_t p = 0; p < P; p++) {
@@ -94,7 +95,7 @@ static al_status al_fused_block(void *ctx, int64_t n, const float *A, int64_t P,
             for (int k = 0; k < f->nv; k++)
                 if (f->v[k].head_done) f->v[k].head_done(f->v[k].ctx, &hd, f->ws + (size_t)p * f->ws_head + f->off[k]);
         }
-    if (f->has_rows) return f->rows.block(f->rows.ctx, n, A, P, lda, row0, nrows, e);
+    if (f->has_rows) return f->rows.block(f->rows.ctx, n, Tn, A, P, lda, row0, nrows, ent, e);
     return AL_OK;
 }
 

@@ -27,7 +27,9 @@ void al_heads_acc_free(al_heads_acc *a) {
     al_free(a);
 }
 
-const al_heads_out *al_heads_acc_out(const al_heads_acc *a) { return &a->o; }
+const al_heads_out *al_heads_acc_out(const al_heads_acc *a) {
+    return &a->o;
+}
 
 void al_heads_acc_take(al_heads_acc *a, al_heads_out *out) {
     *out = a->o;
@@ -45,7 +47,8 @@ void al_heads_out_free(al_heads_out *o) {
     memset(o, 0, sizeof *o);
 }
 
-al_heads_acc *al_heads_acc_new(const al_rec *r, int64_t T, const al_heads_params *p, const al_token_classes *cls, al_error *e) {
+al_heads_acc *al_heads_acc_new(const al_rec *r, int64_t T, const al_heads_params *p, const al_token_classes *cls,
+                               al_error *e) {
     al_heads_acc *a = al_calloc(1, sizeof *a);
     if (!a) goto oom;
     al_heads_out *o = &a->o;
@@ -73,8 +76,16 @@ oom:
 static void al_heads_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     const al_heads_out *o = &((const al_heads_acc *)ctx)->o;
-    al_rowstat_cfg c = {o->T, hd->causal, o->params.sink_tokens, o->params.recent, o->params.clark, o->K,
-                        o->cls ? o->cls->member + hd->n * o->K * o->T : NULL};
+    /* the sample's own tokens: Clark's smoothing spreads over its hd->T keys; class masks keep the window's stride */
+    al_rowstat_cfg c = {hd->T,
+                        hd->causal,
+                        o->params.sink_tokens,
+                        o->params.recent,
+                        o->params.clark,
+                        o->K,
+                        o->cls ? o->cls->member + hd->n * o->K * o->T : NULL,
+                        o->T,
+                        hd->row_entropy};
     al_headstats_rows(A, nrows, lda, row0, &c, (double *)ws);
 }
 
@@ -82,17 +93,18 @@ static void al_heads_done(void *ctx, const al_head_id *hd, void *ws) {
     const al_heads_out *a = &((al_heads_acc *)ctx)->o;
     const double *s = ws;
     double *o = a->sum + (hd->l * a->H + hd->h) * a->S;
-    double T = (double)a->T;
+    double T = (double)hd->T; /* per-sample means over the sample's own rows, then the mean over samples */
     o[AL_HS_ENTROPY] += s[AL_HS_ENTROPY] / T;
     o[AL_HS_ENTROPY_NORM] += s[AL_HS_NORM_ROWS] > 0 ? s[AL_HS_ENTROPY_NORM] / s[AL_HS_NORM_ROWS] : NAN;
     o[AL_HS_CLARK] += s[AL_HS_CLARK] / T;
     o[AL_HS_FIRST] += s[AL_HS_FIRST] / T;
     o[AL_HS_SELF] += s[AL_HS_SELF] / T;
-    o[AL_HS_PREV] += a->T > 1 ? s[AL_HS_PREV] / (T - 1) : NAN;
-    o[AL_HS_NEXT] += a->T > 1 && !hd->causal ? s[AL_HS_NEXT] / (T - 1) : NAN;
+    o[AL_HS_PREV] += hd->T > 1 ? s[AL_HS_PREV] / (T - 1) : NAN;
+    o[AL_HS_NEXT] += hd->T > 1 && !hd->causal ? s[AL_HS_NEXT] / (T - 1) : NAN;
     o[AL_HS_DISTANCE] += s[AL_HS_DISTANCE] / T;
     o[AL_HS_DISTANT] += s[AL_HS_DISTANT] / T;
-    for (int64_t k = 0; k < a->K; k++) o[AL_HS_COUNT + k] += s[AL_HS_COUNT + k] / T;
+    for (int64_t k = 0; k < a->K; k++)
+        o[AL_HS_COUNT + k] += s[AL_HS_COUNT + k] / T;
 }
 
 /* GPU path (--device cuda): the engine hands over the head's row sums in the same slot layout */
@@ -114,11 +126,12 @@ al_map_visitor al_heads_visitor(al_heads_acc *a) {
 }
 
 void al_heads_means(const al_heads_out *a, int stat, double *out) {
-    static const int slot[AL_HEAD_NSTATS] = {AL_HS_ENTROPY, AL_HS_ENTROPY_NORM, AL_HS_FIRST, AL_HS_SELF,
+    static const int slot[AL_HEAD_NSTATS] = {AL_HS_ENTROPY, AL_HS_ENTROPY_NORM, AL_HS_FIRST,    AL_HS_SELF,
                                              AL_HS_PREV,    AL_HS_NEXT,         AL_HS_DISTANCE, AL_HS_DISTANT};
     int k = stat < AL_HEAD_NSTATS ? slot[stat] : AL_HS_COUNT + (stat - AL_HEAD_NSTATS);
     if (stat == AL_HEAD_ENTROPY && a->params.clark) k = AL_HS_CLARK;
-    for (int64_t i = 0; i < a->L * a->H; i++) out[i] = a->sum[i * a->S + k] / (double)a->N;
+    for (int64_t i = 0; i < a->L * a->H; i++)
+        out[i] = a->sum[i * a->S + k] / (double)a->N;
 }
 
 /* out->gates and out->cls: read from the gate file and the recording, owned by out */

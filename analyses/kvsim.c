@@ -215,8 +215,8 @@ static void al_kvsim_head_done(void *ctx, const al_head_id *hd, void *ws) {
         for (int var = 0; var < 2; var++)
             for (int k = 0; k < AL_KV_STATS; k++)
                 a->sum[(((q * 2 + var) * a->L + hd->l) * a->H + hd->h) * AL_KV_STATS + k] +=
-                    acc[(q * 2 + var) * AL_KV_STATS + k] / (double)a->T;
-        a->dist[(q * a->L + hd->l) * a->H + hd->h] += dist[q] / (double)a->T;
+                    acc[(q * 2 + var) * AL_KV_STATS + k] / (double)hd->T; /* the sample's own rows */
+        a->dist[(q * a->L + hd->l) * a->H + hd->h] += dist[q] / (double)hd->T;
     }
 }
 

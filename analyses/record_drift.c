@@ -86,7 +86,7 @@ al_status al_record_drift(const al_llama *m, const al_convs *cv, const al_record
     if (!rc || !rt || !seq) st = al_fail(e, AL_ENOMEM, out, NULL, "out of memory");
     if (st == AL_OK) st = al_llm_init(&s, m, Tmax, e);
     char model[256], source[128], note[160];
-    al_record_model_name(m, p->model_name, model, sizeof model);
+    al_record_model_name(m->path, p->model_name, model, sizeof model);
     snprintf(source, sizeof source, "attnlab %s (%s) record --drift", al_version(), al_git_hash());
     snprintf(note, sizeof note, "test: %sconversation; ref: %s%lld-token prefix + conversation", p->bos ? "BOS + " : "",
              p->bos ? "BOS + " : "", (long long)P);

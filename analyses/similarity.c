@@ -9,17 +9,20 @@
 #include "../core/alloc.h"
 #include "../metrics/js.h"
 #include "../metrics/mds.h"
-#include "stream.h"
 #include "../plots/kinds.h"
+#include "stream.h"
 
 struct al_similarity_acc {
     int64_t N, L, H, P, T, B;
+    int64_t rows; /* valid (sample, row) pairs: the divisor of the mean */
     int causal;
     double *lp;  /* [P, B, T] ln of the smoothed rows of the current block */
     double *sum; /* [P, P] upper triangle: sum over samples and rows of JS */
 };
 
-void al_similarity_defaults(al_similarity_params *p) { p->tokens = 0; }
+void al_similarity_defaults(al_similarity_params *p) {
+    p->tokens = 0;
+}
 
 void al_similarity_acc_free(al_similarity_acc *a) {
     if (!a) return;
@@ -37,6 +40,7 @@ al_similarity_acc *al_similarity_acc_new(const al_rec *r, int64_t T, int64_t B, 
     a->P = r->L * r->H;
     a->T = T;
     a->B = B;
+    a->rows = al_valid_rows(r, T);
     a->causal = r->causal;
     a->lp = al_malloc((size_t)(a->P * B), (size_t)T * sizeof(double));
     a->sum = al_calloc((size_t)(a->P * a->P), sizeof(double));
@@ -48,24 +52,27 @@ oom:
     return NULL;
 }
 
-static int64_t al_vis(int64_t i, int64_t T, int causal) { return causal ? i + 1 : T; }
+static int64_t al_vis(int64_t i, int64_t T, int causal) {
+    return causal ? i + 1 : T;
+}
 
-static al_status al_similarity_block(void *ctx, int64_t n, const float *A, int64_t P, int64_t lda, int64_t row0,
-                                     int64_t nrows, al_error *e) {
+/* Sample n's rows over its own Tn keys: smoothing spreads over those Tn (a->lp keeps the window's stride). */
+static al_status al_similarity_block(void *ctx, int64_t n, int64_t Tn, const float *A, int64_t P, int64_t lda,
+                                     int64_t row0, int64_t nrows, const double *ent, al_error *e) {
     al_similarity_acc *a = ctx;
-    int64_t T = a->T;
+    int64_t T = Tn, W = a->T;
 #pragma omp parallel for schedule(static)
     for (int64_t p = 0; p < P; p++)
         for (int64_t r = 0; r < nrows; r++)
-            al_js_logrow(A + (p * nrows + r) * lda, al_vis(row0 + r, T, a->causal), T, a->lp + (p * nrows + r) * T);
+            al_js_logrow(A + (p * nrows + r) * lda, al_vis(row0 + r, T, a->causal), T, a->lp + (p * nrows + r) * W);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t x = 0; x < P; x++)
         for (int64_t y = x + 1; y < P; y++) {
             double s = a->sum[x * P + y];
             for (int64_t r = 0; r < nrows; r++) {
                 int64_t vis = al_vis(row0 + r, T, a->causal);
-                s += al_js_row(A + (x * nrows + r) * lda, a->lp + (x * nrows + r) * T, A + (y * nrows + r) * lda,
-                               a->lp + (y * nrows + r) * T, vis, T);
+                s += al_js_row(A + (x * nrows + r) * lda, a->lp + (x * nrows + r) * W, A + (y * nrows + r) * lda,
+                               a->lp + (y * nrows + r) * W, vis, T);
             }
             a->sum[x * P + y] = s;
         }
@@ -95,7 +102,7 @@ static al_status al_similarity_derive(al_similarity_out *o, al_error *e) {
     double *work = al_malloc((size_t)al_mds_work(P), sizeof(double));
     al_status st = AL_OK;
     if (!o->js || !o->mds || !work) st = al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory for the MDS of the heads");
-    double cnt = (double)o->N * (double)o->T;
+    double cnt = (double)o->rows; /* N * T without padding */
     for (int64_t x = 0; st == AL_OK && x < P; x++) {
         o->js[x * P + x] = 0;
         for (int64_t y = x + 1; y < P; y++)
@@ -114,7 +121,7 @@ static al_status al_similarity_derive(al_similarity_out *o, al_error *e) {
 
 al_status al_similarity_acc_finish(al_similarity_acc *a, al_similarity_out *out, al_error *e) {
     memset(out, 0, sizeof *out);
-    *out = (al_similarity_out){a->N, a->L, a->H, a->P, a->T, a->sum, NULL, NULL, {0, 0}, 0};
+    *out = (al_similarity_out){a->N, a->L, a->H, a->P, a->T, a->rows, a->sum, NULL, NULL, {0, 0}, 0};
     a->sum = NULL;
     al_similarity_acc_free(a);
     return al_similarity_derive(out, e);

@@ -17,9 +17,10 @@ void al_similarity_defaults(al_similarity_params *p);
 /* The similarity of a recording's heads, P = L * H in (layer, head) order. */
 typedef struct {
     int64_t N, L, H, P, T;
-    double *sum;  /* [P, P] upper triangle: JS summed over samples and query rows (the sufficient statistic) */
-    double *js;   /* [P, P] mean JS over rows and samples: symmetric, zero diagonal */
-    double *mds;  /* [P, 2] classical MDS coordinates of the heads (second column 0 when P = 1) */
+    int64_t rows;  /* valid (sample, row) pairs over the samples, the divisor of the mean (N * T without padding) */
+    double *sum;   /* [P, P] upper triangle: JS summed over samples and query rows (the sufficient statistic) */
+    double *js;    /* [P, P] mean JS over rows and samples: symmetric, zero diagonal */
+    double *mds;   /* [P, 2] classical MDS coordinates of the heads (second column 0 when P = 1) */
     double eig[2]; /* the eigenvalues of the k = min(P, 2) coordinates */
     int64_t k;
 } al_similarity_out;

@@ -58,7 +58,8 @@ al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params
     al_sinks_out *o = &a->o;
     o->params = *p;
     o->params.tokens = T;
-    o->N = r->N;
+    o->skipped = al_short_samples(r, T, "sinks", 1); /* samples shorter than T: Sink_k needs one common T */
+    o->N = r->N - o->skipped;
     o->L = r->L;
     o->H = r->H;
     o->T = T;
@@ -74,15 +75,17 @@ oom:
     return NULL;
 }
 
-/* ws: [2, T] doubles: column sums of the head, then its alpha */
+/* ws: [2, T] doubles: column sums of the head, then its alpha. A sample shorter than T is skipped. */
 static void al_sinks_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     al_sinks_acc *a = ctx;
+    if (hd->T < a->o.T) return; /* a short sample: left out */
     al_colsum(A, nrows, a->o.T, lda, row0, hd->causal, (double *)ws);
 }
 
 static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
     al_sinks_out *o = &((al_sinks_acc *)ctx)->o;
+    if (hd->T < o->T) return;
     double *colsum = ws, *alpha = colsum + o->T;
     al_alpha_from_colsum(colsum, o->T, hd->causal, alpha);
     al_sink_hits(alpha, o->K, o->params.epsilon, o->hits + hd->l * o->K);
@@ -94,6 +97,7 @@ static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
 /* GPU path: the column sums arrive whole */
 static void al_sinks_head_summary(void *ctx, const al_head_id *hd, void *ws, const double *colsum, const double *hs) {
     const al_sinks_acc *a = ctx;
+    if (hd->T < a->o.T) return;
     memcpy(ws, colsum, sizeof(double) * (size_t)a->o.T);
 }
 
@@ -144,6 +148,7 @@ al_status al_sinks_merge(al_sinks_out *dst, const al_sinks_out *src, al_error *e
     for (int64_t i = 0; i < dst->L * dst->H * dst->T; i++)
         dst->alpha_sum[i] += src->alpha_sum[i];
     dst->N += src->N;
+    dst->skipped += src->skipped;
     return AL_OK;
 }
 

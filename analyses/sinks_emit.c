@@ -141,9 +141,16 @@ al_status al_sinks_emit(const al_sinks_out *o, al_result *res, al_error *e) {
     if (!bad) {
         al_sinks_rates(o, rate, lrate);
         al_json_add(res->doc, "tokens", cJSON_CreateNumber((double)o->T));
+        /* attnlab counts positions from 0: its Sink_0 is the first token, the paper's Sink_1 */
+        al_json_add(res->doc, "first_position",
+                    cJSON_CreateString("Sink_0 is the first token (Sink_1 in \"When Attention Sink Emerges\")"));
+        al_json_add(res->doc, "samples", cJSON_CreateNumber((double)o->N));
+        al_json_add(res->doc, "skipped_samples", cJSON_CreateNumber((double)o->skipped));
         al_json_add(res->doc, "sink_rate", al_json_doubles(rate, K));
-        al_table *trate = al_sinks_table("sinks_rate", "Sink rate by position (% of heads with alpha > eps)",
-                                         "position,sink_rate", NULL, NULL, K);
+        al_table *trate = al_sinks_table(
+            "sinks_rate",
+            "Sink rate by position (% of heads with alpha > eps; position 0 = the first token, the paper's Sink_1)",
+            "position,sink_rate", NULL, NULL, K);
         al_table *tlay = al_sinks_table("sinks_layers", "Sink rate by layer (%)", "layer", "sink", NULL, K);
         al_table *thead =
             al_sinks_table("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks",

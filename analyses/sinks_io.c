@@ -1,5 +1,6 @@
-/* The sinks statistics saved and loaded as text: a header, the resolved parameters and shape, then the hit
- * counts [L, K] and the alpha sums [L, H, T], every double in al_num_str's exact form. */
+/* The sinks statistics saved and loaded as text: a header, the resolved parameters and shape (with the count of
+ * samples left out as too short), then the hit counts [L, K] and the alpha sums [L, H, T], every double in
+ * al_num_str's exact form. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,16 +8,16 @@
 #include "../core/numtext.h"
 #include "sinks.h"
 
-#define AL_SINKS_MAGIC "attnlab-sinks-statistics 1"
+#define AL_SINKS_MAGIC "attnlab-sinks-statistics 2"
 
 static int al_sinks_write(FILE *f, const al_sinks_out *o) {
     char a[40], b[40];
     const al_sinks_params *p = &o->params;
     al_num_str(p->epsilon, a, sizeof a);
     al_num_str(p->hidden_threshold, b, sizeof b);
-    fprintf(f, "%s\nparams %s %lld %lld %s %lld\nshape %lld %lld %lld %lld %lld %d\nhits", AL_SINKS_MAGIC, a,
+    fprintf(f, "%s\nparams %s %lld %lld %s %lld\nshape %lld %lld %lld %lld %lld %d %lld\nhits", AL_SINKS_MAGIC, a,
             (long long)p->tokens, (long long)p->positions, b, (long long)p->hidden_min_queries, (long long)o->N,
-            (long long)o->L, (long long)o->H, (long long)o->T, (long long)o->K, o->causal);
+            (long long)o->L, (long long)o->H, (long long)o->T, (long long)o->K, o->causal, (long long)o->skipped);
     for (int64_t i = 0; i < o->L * o->K; i++)
         fprintf(f, " %lld", (long long)o->hits[i]);
     fprintf(f, "\nalpha_sum");
@@ -45,14 +46,14 @@ al_status al_sinks_save(const al_sinks_out *o, const char *path, al_error *e) {
 /* the header lines into o (arrays not yet allocated); 0 when they parse */
 static int al_sinks_read_head(FILE *f, al_sinks_out *o) {
     char magic[64] = "";
-    long long t, k, m, n, l, h, tt, kk;
+    long long t, k, m, n, l, h, tt, kk, sk;
     al_sinks_params *p = &o->params;
     if (!fgets(magic, sizeof magic, f) || strncmp(magic, AL_SINKS_MAGIC "\n", sizeof AL_SINKS_MAGIC) != 0) return -1;
     if (fscanf(f, " params %lf %lld %lld %lf %lld", &p->epsilon, &t, &k, &p->hidden_threshold, &m) != 5) return -1;
-    if (fscanf(f, " shape %lld %lld %lld %lld %lld %d", &n, &l, &h, &tt, &kk, &o->causal) != 6) return -1;
+    if (fscanf(f, " shape %lld %lld %lld %lld %lld %d %lld", &n, &l, &h, &tt, &kk, &o->causal, &sk) != 7) return -1;
     p->tokens = t, p->positions = k, p->hidden_min_queries = m;
-    o->N = n, o->L = l, o->H = h, o->T = tt, o->K = kk;
-    return n < 1 || l < 1 || h < 1 || tt < 1 || kk < 1 || kk > tt || l * h * tt > ((int64_t)1 << 40) ? -1 : 0;
+    o->N = n, o->L = l, o->H = h, o->T = tt, o->K = kk, o->skipped = sk;
+    return n < 1 || sk < 0 || l < 1 || h < 1 || tt < 1 || kk < 1 || kk > tt || l * h * tt > ((int64_t)1 << 40) ? -1 : 0;
 }
 
 /* the two arrays, allocated here; -1: malformed, -2: out of memory */

@@ -17,13 +17,18 @@
 
 typedef struct {
     int64_t n, l, h; /* sample, layer, query head */
-    int64_t T;       /* analysed tokens: rows and keys */
+    int64_t T;       /* this sample's analysed tokens, rows and keys: min(window, its valid length) */
     int causal;
+    const double *row_entropy; /* in block(): the block's row entropies [nrows] where the engine has them
+                                * (q/k path: from the logits), else NULL */
 } al_head_id;
 
+/* Padded batches (/lengths): every engine streams sample n over its own valid tokens only, rows and keys
+ * 0..hd->T-1 with hd->T = al_sample_tokens(r, n, window) <= window; workspaces are sized for the window. A
+ * visitor that needs one common T (the sink rate) skips the samples with hd->T < its window itself. */
 typedef struct {
     void *ctx;
-    size_t ws_bytes; /* per-head workspace, given T at registration */
+    size_t ws_bytes; /* per-head workspace, given the window T at registration */
     void (*head_begin)(void *ctx, const al_head_id *hd, void *ws); /* may be NULL */
     /* A: [nrows, lda] rows row0..row0+nrows-1 of the head's map, keys 0..T-1 (lda >= T). */
     void (*block)(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0, int64_t nrows);
@@ -44,10 +49,20 @@ int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes);
  * statistics are computed on the GPU (analyses/stream_cuda.c) and handed over through head_summary. */
 al_status al_stream_maps(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);
 
-/* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the whole
- * length when def <= 0 too); non-causal ones are analysed whole and reject another value. Checks sample
- * lengths. Returns T or -1 (e set). */
+/* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the longest
+ * sample's valid length when def <= 0 too); non-causal ones are analysed whole and reject another value. T may
+ * not exceed the longest sample; shorter samples are analysed over their own length. Returns T or -1 (e set). */
 int64_t al_resolve_tokens(const al_rec *r, int64_t tokens, int64_t def, al_error *e);
+
+/* Tokens of sample n analysed in a window of T: min(T, its valid length). */
+int64_t al_sample_tokens(const al_rec *r, int64_t n, int64_t T);
+
+/* Samples with fewer than T valid tokens, which an analysis needing one common T leaves out; unless quiet, a
+ * warning on stderr says how many and for which analysis. */
+int64_t al_short_samples(const al_rec *r, int64_t T, const char *analysis, int quiet);
+
+/* Valid (sample, row) pairs in a window of T: the sum over samples of al_sample_tokens. */
+int64_t al_valid_rows(const al_rec *r, int64_t T);
 
 #ifdef AL_HAVE_CUDA
 al_status al_stream_cuda(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);

@@ -196,6 +196,12 @@ static al_status al_cuda_qk(al_rec *r, int64_t T, const al_exec *ex, al_map_visi
                         st = al_fail(e, AL_EVALUE, r->path, "q/k", "non-finite value in layer %lld, head %lld", (long long)l, (long long)h);
                         break;
                     }
+                if (st == AL_OK) {
+                    char qn[64];
+                    al_rec_dset_name(r, AL_T_Q, l, qn, sizeof qn);
+                    st = al_check_score_range(al_max_row_norm(q, T, D), al_max_row_norm(k, T, D), r->q_scale, r->path,
+                                              qn, e);
+                }
                 if (st != AL_OK) break;
                 if (al_cu_qkstats(q, k, AL_CU_F32, &cfg, rows, colsum) != 0) {
                     st = al_fail(e, AL_EINTERNAL, "--device", NULL, "cuda: %s", al_cuda_last_error());
@@ -213,6 +219,13 @@ static al_status al_cuda_qk(al_rec *r, int64_t T, const al_exec *ex, al_map_visi
 
 al_status al_stream_cuda(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e) {
     char why[256];
+    for (int64_t n = 0; n < r->N; n++)
+        if (al_sample_tokens(r, n, T) < T)
+            return al_fail(
+                e, AL_EUSAGE, "--device", NULL,
+                "cuda: sample %lld has %lld valid tokens, fewer than the %lld analysed: the GPU path analyses "
+                "samples of one length (use --device cpu, or lower --tokens)",
+                (long long)n, (long long)r->lengths[n], (long long)T);
     if (al_cuda_init(why, sizeof why) != 0) return al_fail(e, AL_ENODEV, "--device", NULL, "cuda: %s", why);
     int qk = !r->has[AL_T_ATT] || x->from_qk;
     if (qk && !r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");

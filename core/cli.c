@@ -23,18 +23,31 @@ void al_common_defaults(al_common *c) {
     c->quiet = 0;
     c->help = 0;
     c->from_qk = 0;
+    c->figure_format = "png";
 }
 
 int al_common_opts(al_common *c, al_opt *o, int n) {
     assert(n + AL_COMMON_NOPTS <= AL_OPTS_MAX); /* the caller's table is al_opt[AL_OPTS_MAX] */
     al_opt add[AL_COMMON_NOPTS] = {
-        {"format", 0, AL_OPT_CHOICE, &c->format, "FMT", "output format on stdout (default: table on a terminal, else tsv)", 0, 0, "table|tsv|csv|md|json", 0, 1},
-        {"out", 'o', AL_OPT_STRING, &c->out, "DIR", "write every table (.tsv, .json) and figure (.gp, .png) into DIR", 0, 0, NULL, 0, 1},
-        {"threads", 0, AL_OPT_INT, &c->threads, "N", "worker threads (default: all cores)", 0, 4096, NULL, 0, 1},
-        {"mem", 0, AL_OPT_SIZE, &c->mem, "SIZE", "peak memory budget for streaming, e.g. 512M (default 1G)", 0, 0, NULL, 0, 0},
-        {"device", 0, AL_OPT_CHOICE, &c->device, "DEV", "cpu or cuda (cuda needs a CUDA build)", 0, 0, "cpu|cuda", 0, 0},
-        {"hash", 0, AL_OPT_CHOICE, &c->hash, "MODE", "input fingerprint: fingerprint (first+last MiB) or full", 0, 0, "fingerprint|full", 0, 1},
-        {"from-qk", 0, AL_OPT_FLAG, &c->from_qk, NULL, "map analyses: recompute probabilities from recorded q and k", 0, 0, NULL, 0, 0},
+        {"format", 0, AL_OPT_CHOICE, &c->format, "FMT",
+         "output format on stdout (default: table on a terminal, else tsv)", 0, 0, "table|tsv|csv|md|json", 0, 1},
+        {"out", 'o', AL_OPT_STRING, &c->out, "DIR",
+         "write every table (.tsv, .json) and figure (.gp, .png) into DIR; stdout: the tables too on a terminal, "
+         "nothing in a pipe unless --format",
+         0, 0, NULL, 0, 1},
+        {"figure-format", 0, AL_OPT_CHOICE, &c->figure_format, "FMT",
+         "figures rendered as png (default), svg or pdf (vector, fonts embedded)", 0, 0, "png|svg|pdf", 0, 1},
+        {"threads", 0, AL_OPT_INT, &c->threads, "N", "worker threads (default: all cores; at most one per MiB of --mem)", 0, 4096, NULL, 0, 1},
+        {"mem", 0, AL_OPT_SIZE, &c->mem, "SIZE",
+         "peak memory budget, e.g. 512M (default 1G); honoured down to the floor of 128M (the program, HDF5's caches "
+         "and the smallest blocks): a smaller budget shrinks the blocks, not the peak below it",
+         0, 0, NULL, 0, 0},
+        {"device", 0, AL_OPT_CHOICE, &c->device, "DEV", "cpu or cuda (cuda needs a CUDA build)", 0, 0, "cpu|cuda", 0,
+         0},
+        {"hash", 0, AL_OPT_CHOICE, &c->hash, "MODE", "input fingerprint: fingerprint (first+last MiB) or full", 0, 0,
+         "fingerprint|full", 0, 1},
+        {"from-qk", 0, AL_OPT_FLAG, &c->from_qk, NULL, "map analyses: recompute probabilities from recorded q and k", 0,
+         0, NULL, 0, 0},
         {"quiet", 'q', AL_OPT_FLAG, &c->quiet, NULL, "no progress output", 0, 0, NULL, 0, 1},
         {"help", 'h', AL_OPT_FLAG, &c->help, NULL, "show this help", 0, 0, NULL, 0, 1},
     };

@@ -48,11 +48,12 @@ typedef struct {
     int quiet;
     int help;
     int from_qk; /* map analyses: probabilities from recorded q and k even when maps are recorded */
+    const char *figure_format; /* png|svg|pdf (core/figure.h) */
 } al_common;
 
 void al_common_defaults(al_common *c);
 /* Appends the common options to opts (which must have room for AL_COMMON_NOPTS more); returns the new count. */
-#define AL_COMMON_NOPTS 9
+#define AL_COMMON_NOPTS 10
 /* Capacity of every command's option table: its own options plus the common ones. */
 #define AL_OPTS_MAX 48
 int al_common_opts(al_common *c, al_opt *opts, int n);

@@ -12,6 +12,47 @@
 
 #include "alloc.h"
 
+static al_figfmt al_figfmt_cur = AL_FIGFMT_PNG;
+static const char *const al_figfmt_names[] = {"png", "svg", "pdf"};
+
+int al_figfmt_parse(const char *s) {
+    for (int i = 0; s && i < 3; i++)
+        if (!strcmp(s, al_figfmt_names[i])) return i;
+    return -1;
+}
+
+void al_figure_format_set(al_figfmt f) {
+    al_figfmt_cur = f;
+}
+al_figfmt al_figure_format_get(void) {
+    return al_figfmt_cur;
+}
+const char *al_figure_ext(void) {
+    return al_figfmt_names[al_figfmt_cur];
+}
+
+/* Terminal and output lines before the plot commands, and what follows them, per format. The fonts: pngcairo and
+ * pdfcairo render with fontconfig's 'sans'; the PDF embeds the subset it uses, and the SVG converted from it by
+ * pdftocairo carries the glyphs as paths, so both look the same on any machine. noenhanced: labels are literal. */
+static void al_figure_terminal(al_buf *gp, const char *name) {
+    const char *ext = al_figure_ext();
+    if (al_figfmt_cur == AL_FIGFMT_PNG) {
+        al_buf_printf(gp, "set terminal pngcairo size 1000,700 noenhanced font 'sans,11'\nset output '%s.png'\n", name);
+        return;
+    }
+    al_buf_printf(gp, "set terminal pdfcairo size 7in,4.9in noenhanced font 'sans,11'\nset output '%s%s'\n", name,
+                  al_figfmt_cur == AL_FIGFMT_SVG ? ".svg.pdf" : ".pdf");
+    (void)ext;
+}
+
+static void al_figure_footer(al_buf *gp, const char *name) {
+    if (al_figfmt_cur != AL_FIGFMT_SVG) return;
+    al_buf_printf(gp,
+                  "unset output\n# SVG from the PDF through cairo (poppler-utils' pdftocairo): glyphs embedded\n"
+                  "system(\"pdftocairo -svg '%s.svg.pdf' '%s.svg' && rm -f '%s.svg.pdf'\")\n",
+                  name, name, name);
+}
+
 al_figure *al_figure_new(const char *name) {
     al_figure *f = al_calloc(1, sizeof *f);
     if (f) snprintf(f->name, sizeof f->name, "%s", name);
@@ -69,10 +110,12 @@ al_status al_figure_write(const al_figure *f, const char *dir, int render, al_er
         if (al_write_text(dir, f->data_name[i], &f->data[i], e) != AL_OK) return e->status;
     }
     al_buf gp = {0};
-    al_buf_printf(&gp, "# %s.gp: written by attnlab; run `gnuplot %s.gp` in this folder to redraw %s.png\n",
-                  f->name, f->name, f->name);
-    al_buf_printf(&gp, "set terminal pngcairo size 1000,700 noenhanced font 'sans,11'\nset output '%s.png'\n", f->name);
+    const char *ext = al_figure_ext();
+    al_buf_printf(&gp, "# %s.gp: written by attnlab; run `gnuplot %s.gp` in this folder to redraw %s.%s\n", f->name,
+                  f->name, f->name, ext);
+    al_figure_terminal(&gp, f->name);
     al_buf_printf(&gp, "%s", f->script.s ? f->script.s : "");
+    al_figure_footer(&gp, f->name);
     char gpname[200];
     snprintf(gpname, sizeof gpname, "%s.gp", f->name);
     al_status st = gp.failed ? al_fail(e, AL_ENOMEM, f->name, NULL, "out of memory") : al_write_text(dir, gpname, &gp, e);
@@ -90,11 +133,15 @@ al_status al_figure_write(const al_figure *f, const char *dir, int render, al_er
         _exit(127);
     }
     int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "attnlab: warning: gnuplot could not render %s.png (the script %s is written)\n", f->name, gpname);
-        char png[4600];
-        snprintf(png, sizeof png, "%s/%s.png", dir, f->name);
-        unlink(png);
+    char out[4600];
+    snprintf(out, sizeof out, "%s/%s.%s", dir, f->name, ext);
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        access(out, F_OK) != 0) {
+        fprintf(stderr, "attnlab: warning: gnuplot could not render %s.%s (the script %s is written%s)\n", f->name, ext,
+                gpname, al_figfmt_cur == AL_FIGFMT_SVG ? "; SVG needs pdftocairo, Debian's poppler-utils" : "");
+        unlink(out);
+        snprintf(out, sizeof out, "%s/%s.svg.pdf", dir, f->name);
+        unlink(out);
     }
     return AL_OK;
 }

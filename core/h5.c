@@ -8,9 +8,10 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "h5guard.h"
 
 void al_h5_quiet(void) {
-    static int done;
+    static _Thread_local int done; /* HDF5's error stack, and its printing, is per thread */
     if (!done) {
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         done = 1;
@@ -39,6 +40,7 @@ hid_t al_h5_open(const char *path, al_error *e) {
         al_fail(e, AL_EFORMAT, path, NULL, "not an HDF5 file");
         return -1;
     }
+    if (al_h5_guard(path, e) != AL_OK) return -1;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
     hid_t fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
@@ -146,6 +148,7 @@ static int al_attr_read_str(hid_t a, hid_t t, int64_t idx, int64_t n_elem, char 
         if (!raw) return -1;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz);
+        H5Tset_strpad(mt, H5T_STR_NULLPAD); /* all sz bytes: a NULLTERM type of size sz keeps only sz - 1 */
         if (raw && H5Aread(a, mt, raw) >= 0) {
             size_t l = strnlen(raw + idx * sz, sz);
             snprintf(buf, n, "%.*s", (int)l, raw + idx * sz);
@@ -272,6 +275,7 @@ al_status al_h5_dset_open(hid_t file, const char *path, int want_float, al_h5_ds
         bf16 = !strcmp(s, "bfloat16") || !strcmp(s, "bf16");
     }
     H5T_order_t order = H5Tget_order(t);
+    d->foreign_order = cls == H5T_FLOAT && order != H5Tget_order(H5T_NATIVE_FLOAT);
     if (cls == H5T_FLOAT && sz == 4) {
         d->dtype = AL_DT_F32;
         d->memtype = H5Tcopy(H5T_NATIVE_FLOAT);
@@ -352,6 +356,7 @@ al_status al_h5_read(const al_h5_dset *d, const int64_t *start, const int64_t *c
         total *= ct[i];
     }
     if (total == 0) return AL_OK;
+    al_h5_quiet(); /* reads may come from worker threads */
     hid_t fs = H5Dget_space(d->id);
     /* a memory space of the selection's own shape lets HDF5 copy whole rows instead of element by element */
     hid_t ms = H5Screate_simple(d->rank, ct, NULL);

@@ -20,10 +20,12 @@ typedef struct {
     int chunked;
     int64_t chunk[AL_MAX_RANK];
     int compressed;
+    int foreign_order; /* stored bytes in the other byte order (big-endian floats): HDF5's reads convert them,
+                          readers of raw bytes (pread, direct chunk reads) must not take them */
     char path[256];
 } al_h5_dset;
 
-/* Silences HDF5's own error printing, once per process. */
+/* Silences HDF5's own error printing, once per thread. */
 void al_h5_quiet(void);
 /* Opens read-only; a file that is not HDF5 (or missing, or unreadable) gets a clear error. */
 hid_t al_h5_open(const char *path, al_error *e);

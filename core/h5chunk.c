@@ -13,7 +13,7 @@
 
 void al_chunk_plan_init(const al_h5_dset *d, al_chunk_plan *p) {
     memset(p, 0, sizeof *p);
-    if (!d->chunked || d->rank != 4 || d->chunk[0] != 1 || d->chunk[1] != 1) return;
+    if (!d->chunked || d->rank != 4 || d->chunk[0] != 1 || d->chunk[1] != 1 || d->foreign_order) return;
     hid_t dcpl = H5Dget_create_plist(d->id);
     int nf = H5Pget_nfilters(dcpl);
     int ok = nf >= 0 && nf <= AL_CHUNK_MAX_FILTERS;
@@ -126,6 +126,7 @@ al_status al_chunk_fetch(const al_h5_dset *d, const al_chunk_plan *pl, al_chunk_
     int64_t cr0 = row0 / pl->crows, cr1 = (row0 + nr - 1) / pl->crows;
     int64_t cc1 = (ncols - 1) / pl->ccols;
     int64_t total = np * (cr1 - cr0 + 1) * (cc1 + 1);
+    al_h5_quiet(); /* may run in a worker thread */
     if (al_chunk_ws_reserve(ws, total, pl->chunk_bytes, threads) != 0)
         return al_fail(e, AL_ENOMEM, fname, d->path, "out of memory for chunk buffers");
     ws->n = 0;

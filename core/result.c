@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "outdir.h"
@@ -144,7 +145,7 @@ fail:
 al_status al_result_emit(al_result *r, const al_common *c, al_error *e) {
     if (al_result_complete(r, e) != AL_OK) return e->status;
     if (c->out && al_write_dir(r, c, e) != AL_OK) return e->status;
-    if (c->out && !c->format) return AL_OK;
+    if (c->out && !c->format && !isatty(STDOUT_FILENO)) return AL_OK; /* on a terminal, the tables are shown too */
     al_format fmt = al_format_parse(c->format);
     if (fmt == AL_FMT_JSON) {
         /* built whole before anything reaches stdout */

@@ -275,6 +275,10 @@ al_status al_cras_read(const char *path, al_cras_data *d, al_error *e) {
     char *buf;
     size_t len;
     if (al_read_text(path, &buf, &len, e) != AL_OK) return e->status;
+    if (al_text_names_ok(path, buf, len, e) != AL_OK) {
+        al_free(buf);
+        return e->status;
+    }
     al_crecs c = {0};
     al_status st;
     int jl;

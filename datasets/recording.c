@@ -60,11 +60,50 @@ static al_status al_rec_open_npy(al_rec *r, al_error *e) {
     return AL_OK;
 }
 
+typedef struct {
+    int64_t nl;
+    char bad[64];
+} al_layer_scan;
+
+static herr_t al_layer_name_cb(hid_t g, const char *name, const H5L_info_t *info, void *op) {
+    (void)g;
+    (void)info;
+    al_layer_scan *s = op;
+    char want[32];
+    int idx = -1, end = 0;
+    if (sscanf(name, "L%d%n", &idx, &end) == 1 && name[end] == 0 && idx >= 0 && idx < s->nl) {
+        snprintf(want, sizeof want, "L%03d", idx);
+        if (!strcmp(want, name)) return 0;
+    }
+    snprintf(s->bad, sizeof s->bad, "%s", name);
+    return 1;
+}
+
+/* Every member of a layer group is named L000, L001, ... in sequence (RECORDING.md): anything else (L0, L7
+ * of 4 layers, layer0) is refused rather than silently ignored. */
+static al_status al_rec_layer_names(al_rec *r, al_rec_tensor which, int64_t nl, al_error *e) {
+    al_layer_scan s = {nl, ""};
+    hid_t g = H5Gopen2(r->file, al_tensor_group[which], H5P_DEFAULT);
+    herr_t rc = g >= 0 ? H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, al_layer_name_cb, &s) : -1;
+    if (g >= 0) H5Gclose(g);
+    if (rc < 0) return al_fail(e, AL_EFORMAT, r->path, al_tensor_group[which], "cannot list the group's members");
+    if (s.bad[0]) {
+        char where[128];
+        snprintf(where, sizeof where, "%s/%s", al_tensor_group[which], s.bad);
+        return al_fail(e, AL_EFORMAT, r->path, where,
+                       "not a layer name: %s/ holds L000..L%03lld (n_layers = %lld) and nothing else",
+                       al_tensor_group[which], (long long)nl - 1, (long long)r->L);
+    }
+    return AL_OK;
+}
+
 /* Opens the L layer datasets of one group and checks that all have the same shape. */
 static al_status al_rec_open_group(al_rec *r, al_rec_tensor which, int64_t nl, al_error *e) {
     r->dsets[which] = al_calloc((size_t)nl, sizeof(al_h5_dset));
     if (!r->dsets[which]) return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory");
-    for (int64_t l = 0; l < nl; l++) r->dsets[which][l].id = r->dsets[which][l].memtype = -1;
+    for (int64_t l = 0; l < nl; l++)
+        r->dsets[which][l].id = r->dsets[which][l].memtype = -1;
+    if (al_rec_layer_names(r, which, nl, e) != AL_OK) return e->status;
     char name[64];
     for (int64_t l = 0; l < nl; l++) {
         al_rec_dset_name(r, which, l, name, sizeof name);
@@ -113,8 +152,9 @@ static void al_rec_find_contiguous(al_rec *r) {
     if (fstat(fd, &st) == 0)
         for (int64_t l = 0; l < r->L; l++) {
             const al_h5_dset *d = &r->dsets[AL_T_ATT][l];
-            haddr_t off = d->chunked || d->dtype != AL_DT_F32 ? HADDR_UNDEF : H5Dget_offset(d->id);
-            uint64_t bytes = (uint64_t)d->dims[0] * (uint64_t)d->dims[1] * (uint64_t)d->dims[2] * (uint64_t)d->dims[3] * 4;
+            haddr_t off = d->chunked || d->dtype != AL_DT_F32 || d->foreign_order ? HADDR_UNDEF : H5Dget_offset(d->id);
+            uint64_t bytes =
+                (uint64_t)d->dims[0] * (uint64_t)d->dims[1] * (uint64_t)d->dims[2] * (uint64_t)d->dims[3] * 4;
             int ok = off != HADDR_UNDEF && (uint64_t)off + bytes <= (uint64_t)st.st_size;
             r->att_offset[l] = ok ? (int64_t)off : -1;
             any |= ok;
@@ -161,6 +201,21 @@ static al_status al_rec_need_attr(al_rec *r, const char *name, int64_t *v, int64
     return AL_OK;
 }
 
+/* RECORDING.md types format_version as int: a float 1.0 is a writer's mistake, refused by name. */
+static al_status al_rec_int_typed(al_rec *r, const char *name, al_error *e) {
+    if (H5Aexists(r->file, name) <= 0) return AL_OK;
+    hid_t a = H5Aopen(r->file, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    if (c == H5T_INTEGER) return AL_OK;
+    return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute '%s' must be an integer, not %s", name,
+                   c == H5T_FLOAT    ? "a float"
+                   : c == H5T_STRING ? "a string"
+                                     : "of this type");
+}
+
 static al_status al_rec_open_h5(al_rec *r, al_error *e) {
     r->kind = AL_REC_HDF5;
     r->file = al_h5_open(r->path, e);
@@ -175,6 +230,7 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
     if (strcmp(fmt, "recording") != 0)
         return al_fail(e, AL_EFORMAT, r->path, NULL, "attnlab_format is \"%s\", this command reads \"recording\" files", fmt);
     int64_t ver = 0;
+    if (al_rec_int_typed(r, "format_version", e) != AL_OK) return e->status;
     if (al_rec_need_attr(r, "format_version", &ver, 1, 1, e) != AL_OK) return e->status;
     if (al_rec_need_attr(r, "n_layers", &r->L, 1, AL_MAX_LAYERS, e) != AL_OK) return e->status;
     if (al_rec_need_attr(r, "n_heads", &r->H, 1, 65536, e) != AL_OK) return e->status;
@@ -190,8 +246,12 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
     r->causal = 1;
     r->bos = 1;
     if ((got = al_h5_attr_int(r->file, "causal", &v, r->path, e)) < 0) return e->status;
-    if (got && v != 0 && v != 1) return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute causal = %lld must be 0 or 1", (long long)v);
-    if (got) r->causal = v != 0;
+    if (!got)
+        return al_fail(e, AL_EFORMAT, r->path, NULL,
+                       "root attribute 'causal' is missing (1 for a decoder's masked maps, 0 for an encoder's)");
+    if (v != 0 && v != 1)
+        return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute causal = %lld must be 0 or 1", (long long)v);
+    r->causal = v != 0;
     if ((got = al_h5_attr_int(r->file, "first_token_is_bos", &v, r->path, e)) < 0) return e->status;
     if (got && v != 0 && v != 1)
         return al_fail(e, AL_EFORMAT, r->path, NULL, "root attribute first_token_is_bos = %lld must be 0 or 1", (long long)v);
@@ -236,6 +296,7 @@ static al_status al_rec_open_h5(al_rec *r, al_error *e) {
         r->N = q[0];
         r->T = q[2];
         r->D = q[3];
+        if (r->D < 1) return al_fail(e, AL_ESHAPE, r->path, "q/L000", "head_dim 0: queries and keys of no dimensions");
         if (head_dim && head_dim != r->D)
             return al_fail(e, AL_ESHAPE, r->path, "q/L000", "head_dim %lld, but the attribute says %lld", (long long)r->D,
                            (long long)head_dim);

@@ -55,6 +55,46 @@ void al_text_pos(const char *buf, size_t off, int64_t *line, int64_t *col) {
     *col = c;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not one. */
+static size_t al_utf8_len(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    size_t k = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!k || k > n) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
+    if (c == 0xED && s[1] > 0x9F) return 0; /* surrogates */
+    if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
+    if (c == 0xF4 && s[1] > 0x8F) return 0; /* above U+10FFFF */
+    return k;
+}
+
+al_status al_text_names_ok(const char *path, const char *buf, size_t len, al_error *e) {
+    const unsigned char *u = (const unsigned char *)buf;
+    int in_str = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = al_utf8_len(u + i, len - i);
+        const char *why = !k ? "invalid UTF-8 (names must be UTF-8 text)" : NULL;
+        if (k == 1 && in_str && u[i] == '\\' && i + 1 < len) {
+            if (u[i + 1] == 'u' && i + 6 <= len && !memcmp(buf + i + 2, "0000", 4))
+                why = "a \\u0000 (NUL) escape inside a string: names must not contain NUL";
+            else
+                k = 2; /* the escaped character */
+        } else if (k == 1 && u[i] == '"') {
+            in_str = !in_str;
+        }
+        if (why) {
+            int64_t line, col;
+            al_text_pos(buf, i, &line, &col);
+            return al_fail(e, AL_EFORMAT, path, NULL, "line %lld, column %lld: %s", (long long)line, (long long)col,
+                           why);
+        }
+        i += k;
+    }
+    return AL_OK;
+}
+
 cJSON *al_json_parse(const char *text, size_t len, size_t *stop) {
     const char *end = NULL;
     uint64_t failed0 = al_alloc_cjson_failures();

@@ -12,6 +12,10 @@
 /* Reads path into a NUL-terminated buffer (owned by the caller, al_free). A NUL byte inside is an error:
  * the file is not text. */
 al_status al_read_text(const char *path, char **buf, size_t *len, al_error *e);
+/* Names read from the text become JSON output: the text must be valid UTF-8 (no overlong forms, surrogates
+ * or code points above U+10FFFF) and hold no \u0000 escape inside a JSON string (cJSON would cut the name
+ * there). The error names line and column. */
+al_status al_text_names_ok(const char *path, const char *buf, size_t len, al_error *e);
 /* 1-based line and column of byte offset off in buf. */
 void al_text_pos(const char *buf, size_t off, int64_t *line, int64_t *col);
 

@@ -4,6 +4,7 @@
 
 #include "../core/simd.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -107,4 +108,25 @@ al_status al_check_finite(const float *x, int64_t n, const char *file, const cha
             return al_fail(e, AL_EVALUE, file, dset, "non-finite value (%s) in %s, element %lld", isnan(x[i]) ? "NaN" : "Inf",
                            what, (long long)i);
     return AL_OK;
+}
+
+double al_max_row_norm(const float *x, int64_t nrows, int64_t D) {
+    double best = 0;
+    for (int64_t i = 0; i < nrows; i++) {
+        double s = 0;
+        for (int64_t j = 0; j < D; j++)
+            s += (double)x[i * D + j] * x[i * D + j];
+        if (s > best) best = s;
+    }
+    return sqrt(best);
+}
+
+al_status al_check_score_range(double qmax, double kmax, double scale, const char *file, const char *dset,
+                               al_error *e) {
+    double bound = scale * qmax * kmax;
+    if (bound < 0.5 * FLT_MAX) return AL_OK;
+    return al_fail(e, AL_EVALUE, file, dset,
+                   "overflowing scores: |q| up to %.3g and |k| up to %.3g give q.k x scale up to %.3g, beyond float32 "
+                   "(%.3g)",
+                   qmax, kmax, bound, (double)FLT_MAX);
 }

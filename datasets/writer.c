@@ -64,6 +64,10 @@ al_status al_v1_create(al_v1_writer *w, const char *path, al_dtype dtype, const 
     al_attr_int(w->file, "causal", a->causal);
     al_attr_int(w->file, "first_token_is_bos", a->first_token_is_bos);
     al_attr_str(w->file, "source", a->source ? a->source : "attnlab");
+    if (a->has_first_token) {
+        al_attr_int(w->file, "first_token_id", a->first_token_id);
+        al_attr_str(w->file, "first_token_text", a->first_token_text ? a->first_token_text : "");
+    }
     return AL_OK;
 }
 
@@ -127,7 +131,8 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
         if (!b) {
             r = -1;
         } else {
-            for (hsize_t i = 0; i < total; i++) b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
+            for (hsize_t i = 0; i < total; i++)
+                b[i] = w->dtype == AL_DT_F16 ? al_f32_to_f16(src[i]) : al_f32_to_bf16(src[i]);
             hid_t mt = al_v1_ftype(w->dtype);
             r = H5Dwrite(ds, mt, ms, fs, H5P_DEFAULT, b);
             H5Tclose(mt);
@@ -136,14 +141,15 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
     }
     H5Sclose(ms);
     H5Sclose(fs);
-    H5Dclose(ds);
+    if (H5Dclose(ds) < 0) r = -1; /* the close writes the chunk cache */
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
 }
 
 al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int64_t *dims, const int32_t *src,
                           al_error *e) {
     hsize_t d[8];
-    for (int i = 0; i < rank; i++) d[i] = (hsize_t)dims[i];
+    for (int i = 0; i < rank; i++)
+        d[i] = (hsize_t)dims[i];
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t sp = H5Screate_simple(rank, d, NULL);
@@ -152,6 +158,25 @@ al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int
     if (ds >= 0) H5Dclose(ds);
     H5Sclose(sp);
     H5Pclose(lcpl);
+    return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
+}
+
+al_status al_v1_write_strings(al_v1_writer *w, const char *name, int64_t N, int64_t T, const char *const *s,
+                              al_error *e) {
+    hsize_t d[2] = {(hsize_t)N, (hsize_t)T};
+    const char **v = al_malloc((size_t)(N * T), sizeof(char *)); /* [N, T] */
+    if (!v) return al_fail(e, AL_ENOMEM, w->path, name, "out of memory");
+    for (int64_t i = 0; i < N * T; i++)
+        v[i] = s[i] ? s[i] : "";
+    hid_t sp = H5Screate_simple(2, d, NULL), t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t ds = H5Dcreate2(w->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = ds >= 0 ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(t);
+    H5Sclose(sp);
+    al_free((void *)v);
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "write failed") : AL_OK;
 }
 
@@ -173,7 +198,31 @@ al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name,
     return r < 0 ? al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute") : AL_OK;
 }
 
+/* Closes the HDF5 file of a write that is being given up. On a full disk a close whose flush fails leaves
+ * HDF5 1.10.8 with a half-freed file that crashes the next H5Fclose or the library's shutdown at exit, so the
+ * temporary is truncated first: that frees the space the close's flush needs. It is removed either way. */
+static void al_v1_discard(al_v1_writer *w) {
+    if (w->file >= 0) {
+        if (truncate(w->tmp, 0) != 0) { /* nothing to free: the close below flushes what it can */
+        }
+        H5Fclose(w->file);
+    }
+    w->file = -1;
+    unlink(w->tmp);
+}
+
+al_status al_v1_attr_str(al_v1_writer *w, const char *name, const char *v, al_error *e) {
+    if (H5Aexists(w->file, name) > 0) return al_fail(e, AL_EWRITE, w->path, name, "attribute exists");
+    al_attr_str(w->file, name, v);
+    return H5Aexists(w->file, name) > 0 ? AL_OK : al_fail(e, AL_EWRITE, w->path, name, "cannot write attribute");
+}
+
 al_status al_v1_finish(al_v1_writer *w, al_error *e) {
+    /* a failed flush leaves the file usable (a failed close would not): flush first, close once it succeeded */
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        al_v1_discard(w);
+        return al_fail(e, AL_EWRITE, w->path, NULL, "cannot finish writing the file (disk full?)");
+    }
     herr_t r = H5Fclose(w->file);
     w->file = -1;
     /* the data on disk before the name points at it, and the name on disk before we report success */
@@ -185,7 +234,5 @@ al_status al_v1_finish(al_v1_writer *w, al_error *e) {
 }
 
 void al_v1_abort(al_v1_writer *w) {
-    if (w->file >= 0) H5Fclose(w->file);
-    w->file = -1;
-    unlink(w->tmp);
+    al_v1_discard(w);
 }

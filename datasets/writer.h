@@ -19,6 +19,9 @@ typedef struct {
     const char *model, *source;
     int64_t n_layers, n_heads, n_kv_heads, head_dim;
     int causal, first_token_is_bos;
+    int has_first_token;    /* also write first_token_id and first_token_text (what position 0 is) */
+    int64_t first_token_id; /* -1: samples start with different tokens */
+    const char *first_token_text;
 } al_v1_attrs;
 
 /* Creates PATH.tmp-PID; al_v1_finish renames it to PATH; al_v1_abort removes it. */
@@ -35,9 +38,14 @@ al_status al_v1_write(al_v1_writer *w, const char *name, const int64_t *start, c
 /* int32 dataset written whole. */
 al_status al_v1_write_i32(al_v1_writer *w, const char *name, int rank, const int64_t *dims, const int32_t *src,
                           al_error *e);
+/* Variable-length UTF-8 strings s [N * T] (NULL: "") as the dataset name [N, T] (e.g. /token_text). */
+al_status al_v1_write_strings(al_v1_writer *w, const char *name, int64_t N, int64_t T, const char *const *s,
+                              al_error *e);
 /* String-list attribute on the root or a dataset. */
 al_status al_v1_attr_strings(al_v1_writer *w, const char *obj, const char *name, const char *const *v, int n,
                              al_error *e);
+/* Scalar string attribute of the root. */
+al_status al_v1_attr_str(al_v1_writer *w, const char *name, const char *v, al_error *e);
 al_status al_v1_finish(al_v1_writer *w, al_error *e);
 void al_v1_abort(al_v1_writer *w);
 

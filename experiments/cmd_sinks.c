@@ -21,7 +21,11 @@ int al_cmd_sinks(int argc, char **argv) {
                      "the sink rate Sink_k^eps (percent of (sample, layer, head) with alpha[k] > eps, both\n"
                      "rounded to float32) overall and per layer, and hidden sinks (positions j >= 1 with\n"
                      "alpha[j] > tau, alpha averaged over samples). FILE: a format-v1 recording or a .npy\n"
-                     "map dump [N, L, H, T, T]. Definitions: spec METRICS.md section 1.",
+                     "map dump [N, L, H, T, T]. Definitions: spec METRICS.md section 1.\n"
+                     "Positions count from 0: Sink_0 is the first token, which \"When Attention Sink Emerges\"\n"
+                     "calls Sink_1 (its Sink_k is attnlab's Sink_{k-1}).\n"
+                     "Padded batches (/lengths): Sink_k needs one common T, so samples with fewer than T\n"
+                     "valid tokens are left out, counted (skipped_samples in the JSON) and named in a warning.",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
     al_progress pg;
@@ -33,6 +37,8 @@ int al_cmd_sinks(int argc, char **argv) {
     res = al_result_new("sinks", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
     if (st == AL_OK) st = al_sinks_compute(r, &p, &x, &out, &e);
+    /* the warning naming the samples too short for T, which compute left out */
+    if (out.T > 0) al_short_samples(r, out.T, "sinks", c.quiet);
     if (st == AL_OK) { /* the values resolved from the recording */
         al_result_param(res, "tokens", cJSON_CreateNumber((double)out.T));
         al_result_param(res, "positions", cJSON_CreateNumber((double)out.K));

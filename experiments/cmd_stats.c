@@ -102,6 +102,8 @@ int al_cmd_stats(int argc, char **argv) {
     if (st == AL_OK)
         st = al_stats_compute(r, T, &sp, &hp, &x, want[AL_ST_SINKS] ? &so : NULL, want[AL_ST_HEADS] ? &ho : NULL,
                               want[AL_ST_SIM] ? &jo : NULL, &e);
+    /* the warning naming the samples too short for T, which the sinks statistics left out */
+    if (want[AL_ST_SINKS] && so.T > 0) al_short_samples(r, so.T, "sinks", c.quiet);
     if (st == AL_OK && want[AL_ST_SINKS]) st = al_sinks_emit(&so, res[AL_ST_SINKS], &e);
     if (st == AL_OK && want[AL_ST_HEADS]) st = al_heads_emit(&ho, res[AL_ST_HEADS], &e);
     if (st == AL_OK && want[AL_ST_SIM]) st = al_similarity_emit(&jo, res[AL_ST_SIM], &e);

@@ -17,6 +17,7 @@ const al_command al_commands[] = {
     {"import", al_cmd_import, "convert a .npy map dump or a single-array HDF5 file into a format-v1 recording"},
     {"synth", al_cmd_synth, "write a synthetic recording with planted structure (sinks, local and retrieval heads)"},
     {"record", al_cmd_record, "run a llama2.c checkpoint on the CPU and record maps, q, k, v, hidden states, logits"},
+    {"gguf", al_cmd_gguf, "a GGUF model file's metadata and tensors, one tensor dequantised, or a text's token ids"},
     {"kl-drift", al_cmd_kldrift, "KL context drift over conversation turns: per-turn D_t, equilibrium fit kappa, D*"},
     {"semdrift", al_cmd_semdrift, "semantic drift across generations: mean cumulative drift MCD, drift rate SDR"},
     {"cras", al_cmd_cras, "role adherence CRAS from judge scores: per dimension, role and query, with intervals"},

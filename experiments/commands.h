@@ -31,6 +31,7 @@ int al_cmd_maps(int argc, char **argv);
 int al_cmd_import(int argc, char **argv);
 int al_cmd_synth(int argc, char **argv);
 int al_cmd_record(int argc, char **argv);
+int al_cmd_gguf(int argc, char **argv);
 int al_cmd_kldrift(int argc, char **argv);
 int al_cmd_semdrift(int argc, char **argv);
 int al_cmd_cras(int argc, char **argv);
@@ -47,6 +48,8 @@ al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_commo
 int al_cmd_catalog_opts(const al_adef *a, void *params, int fused_only, al_opt *opts, int n);
 /* The library's execution settings from the common options; progress is drawn on stderr through pg. */
 al_exec al_cmd_exec(const al_common *c, al_progress *pg);
+/* Lowers --threads (or the default, all cores) to what the --mem budget holds: one thread per MiB. */
+void al_cmd_cap_threads(al_common *c);
 /* Applies --threads to OpenMP and OpenBLAS. */
 void al_cmd_threads(const al_common *c);
 

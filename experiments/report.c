@@ -8,6 +8,7 @@
 
 #include "../core/alloc.h"
 #include "../core/buf.h"
+#include "../core/figure.h"
 #include "../core/provenance.h"
 #include "runfs.h"
 #include "runown.h"
@@ -66,6 +67,11 @@ static const char *al_state_name(const al_unit *u) {
     }
 }
 
+/* "!" embeds a PNG or SVG figure in the Markdown; a PDF is linked */
+static const char *al_report_embed(void) {
+    return al_figure_format_get() == AL_FIGFMT_PDF ? "" : "!";
+}
+
 static void al_unit_figures(al_buf *b, const al_run *r, const al_spec *s, const al_unit *u) {
     char dir[5000], rel[800], png[8192];
     snprintf(rel, sizeof rel, "steps/%s/%s", s->steps[u->step].name, s->items[u->item].id);
@@ -75,12 +81,13 @@ static void al_unit_figures(al_buf *b, const al_run *r, const al_spec *s, const 
     if (n == -2) b->failed = 1; /* a figure left out: no report rather than an incomplete one */
     for (int i = 0; i < n; i++) {
         v[i][strlen(v[i]) - 3] = 0;
-        snprintf(png, sizeof png, "%s/%s.png", dir, v[i]);
+        snprintf(png, sizeof png, "%s/%s.%s", dir, v[i], al_figure_ext());
         char key[300];
         snprintf(key, sizeof key, "%s/%s", s->steps[u->step].name, v[i]);
         const cJSON *cap = cJSON_GetObjectItemCaseSensitive(s->captions, key);
         if (al_fs_exists(png))
-            al_buf_printf(b, "![%s (%s)](%s/%s.png)\n", v[i], s->items[u->item].id, rel, v[i]);
+            al_buf_printf(b, "%s[%s (%s)](%s/%s.%s)\n", al_report_embed(), v[i], s->items[u->item].id, rel, v[i],
+                          al_figure_ext());
         else
             al_buf_printf(b, "- %s (%s): [gnuplot script](%s/%s.gp)\n", v[i], s->items[u->item].id, rel, v[i]);
         al_buf_printf(b, "%s%s%s\n", cJSON_IsString(cap) ? "\n_" : "", cJSON_IsString(cap) ? cap->valuestring : "",
@@ -159,12 +166,12 @@ al_status al_report_write(al_run *r, const al_tabset *ts, char (*figwhy)[400], a
     for (int i = 0; i < s->nfigs; i++) {
         const al_figspec *g = &s->figs[i];
         char png[4400];
-        snprintf(png, sizeof png, "%s/figures/%s.png", r->out, g->name);
+        snprintf(png, sizeof png, "%s/figures/%s.%s", r->out, g->name, al_figure_ext());
         al_buf_printf(&b, "\n### %s\n\n", g->title ? g->title : g->name);
         if (figwhy[i][0])
             al_buf_printf(&b, "_%s_\n", figwhy[i]);
         else if (al_fs_exists(png))
-            al_buf_printf(&b, "![%s](figures/%s.png)\n", g->name, g->name);
+            al_buf_printf(&b, "%s[%s](figures/%s.%s)\n", al_report_embed(), g->name, g->name, al_figure_ext());
         else
             al_buf_printf(&b, "[gnuplot script](figures/%s.gp) (gnuplot was not found to render it)\n", g->name);
         if (g->caption) al_buf_printf(&b, "\n%s\n", g->caption);

@@ -68,8 +68,13 @@ al_status al_sinks_write_stats(const al_run *r, const al_unit *u, const char *st
         snprintf(p, sizeof p, "%s/sinks_heads.tsv", stage);
         if (res == AL_OK && !(heads = al_tsv_read(p, "sinks_heads", e))) res = e->status;
     }
+    int64_t Tw = 0; /* the analysed tokens: samples shorter were left out of the rates */
     if (res == AL_OK) {
-        int64_t N = rec->N, L = rec->L, H = rec->H, T = lay->ncols - 1;
+        const cJSON *tok = al_step_param(st, "tokens");
+        if ((Tw = al_resolve_tokens(rec, tok ? (int64_t)tok->valuedouble : 0, 64, e)) < 0) res = e->status;
+    }
+    if (res == AL_OK) {
+        int64_t N = rec->N - al_short_samples(rec, Tw, "sinks", 1), L = rec->L, H = rec->H, T = lay->ncols - 1;
         if (lay->nrows != L || heads->nrows != L * H || heads->ncols != T + 3)
             res = al_fail(e, AL_EINTERNAL, stage, NULL, "sinks tables of unexpected shape");
         const cJSON *eps = al_step_param(st, "epsilon"), *tau = al_step_param(st, "hidden-threshold"),

@@ -10,6 +10,7 @@
 
 #include "../core/alloc.h"
 #include "../core/buf.h"
+#include "../core/figure.h"
 #include "../core/json.h"
 #include "../core/provenance.h"
 #include "../core/table.h"
@@ -181,6 +182,8 @@ void al_argv_tail(const al_run *r, al_argv *a, const char *stage) {
         al_arg(a, "--device");
         al_arg(a, r->common.device);
     }
+    al_arg(a, "--figure-format"); /* the run's (command line, else the spec's): units would reset it to png */
+    al_arg(a, al_figure_ext());
 }
 
 /* unit.json: what the folder holds and under which key; written last, inside the staging folder */

@@ -216,7 +216,10 @@ al_status al_fs_outpath(const char *path, char out[4096], al_error *e) {
 }
 
 void al_fs_join(const char *base, const char *rel, char *out, size_t n) {
-    if (rel[0] == '/' || !base || !*base)
+    const char *home = getenv("HOME");
+    if (!strncmp(rel, "~/", 2) && home && *home) /* e.g. the model cache ~/.cache/attnlab/models */
+        snprintf(out, n, "%s/%s", home, rel + 2);
+    else if (rel[0] == '/' || !base || !*base)
         snprintf(out, n, "%s", rel);
     else
         snprintf(out, n, "%s/%s", base, rel);

@@ -31,6 +31,7 @@ void al_fs_abspath(const char *path, char *out, size_t n);
  * below PATH_MAX for the paths the driver makes inside it (refused before anything is created). */
 al_status al_fs_outpath(const char *path, char out[4096], al_error *e);
 /* base/rel, or rel itself when it is absolute. */
+/* rel under base, unless rel is absolute or starts with ~/ (then under $HOME). */
 void al_fs_join(const char *base, const char *rel, char *out, size_t n);
 /* Hex sha256 of a string. */
 void al_sha256_text(const char *s, char hex[65]);

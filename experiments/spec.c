@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../core/figure.h"
 #include "commands.h"
 #include "runfs.h"
 #include "spec_check.h"
 
-static const char *const al_top_keys[] = {"attnlab_spec", "name",   "title", "description", "mirrors", "needs",
-                                          "hash",         "inputs", "steps", "figures",     "report",  NULL};
+static const char *const al_top_keys[] = {"attnlab_spec", "name",          "title",  "description", "mirrors",
+                                          "needs",        "hash",          "inputs", "steps",       "figures",
+                                          "report",       "figure_format", NULL};
 
 /* files per item of a "files" input, or -1 (error set) */
 static int al_files_arity(const al_spec *s, const cJSON *files, const char *jp, al_error *e) {
@@ -203,7 +205,14 @@ al_status al_spec_parse(const char *text, const char *file, const char *dir, al_
         al_spec_bad(s, e, "attnlab_spec", "this attnlab reads spec format 1");
         goto fail;
     }
-    const char *name, *hash;
+    const char *name, *hash, *figfmt;
+    if (al_spec_str(s, r, "figure_format", "", &figfmt, e)) goto fail;
+    s->figure_format = figfmt ? al_figfmt_parse(figfmt) : -1;
+    if (figfmt && s->figure_format < 0) {
+        al_spec_bad(s, e, "figure_format", "expected \"png\", \"svg\" or \"pdf\"");
+        goto fail;
+    }
+    if (s->figure_format >= 0) al_figure_format_set((al_figfmt)s->figure_format); /* the spec's, over the flag */
     if (al_spec_str(s, r, "name", "", &name, e) || al_spec_str(s, r, "title", "", &s->title, e) ||
         al_spec_str(s, r, "description", "", &s->description, e) || al_spec_str(s, r, "mirrors", "", &s->mirrors, e) ||
         al_spec_str(s, r, "needs", "", &s->needs, e) || al_spec_str(s, r, "hash", "", &hash, e))

@@ -97,7 +97,8 @@ typedef struct {
     cJSON *root;
     char name[64];
     const char *title, *description, *mirrors, *needs, *intro;
-    int full_hash; /* "hash": "full": inputs identified by the sha256 of their whole content */
+    int full_hash;     /* "hash": "full": inputs identified by the sha256 of their whole content */
+    int figure_format; /* "figure_format": al_figfmt of every figure, or -1 (the command line's, png by default) */
     int max_rows, max_cols;
     const cJSON *captions;
     int ninputs, nsteps, nfigs;

@@ -87,6 +87,10 @@ static const al_pdef al_g_cras[] = {
 };
 static const al_pdef al_g_record[] = {
     {"tokens", AL_PT_STRS},
+    {"ids", AL_PT_STRS},
+    {"text", AL_PT_STRS},
+    {"ignore-eos", AL_PT_BOOL},
+    {"no-special", AL_PT_BOOL},
     {"generate", AL_PT_INT, 0, 1e6},
     {"temperature", AL_PT_NUM, 0, 1e6},
     {"seed", AL_PT_INT, 0, 9e15},

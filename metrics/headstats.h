@@ -21,13 +21,15 @@ enum {
 };
 
 typedef struct {
-    int64_t T;               /* analysed keys (and rows) */
-    int causal;              /* row i sees keys 0..i, else all T */
-    int64_t sink_tokens;     /* s of distant_mass */
-    int64_t recent;          /* r of distant_mass */
-    int clark;               /* also accumulate Clark's entropy (a log per key more) */
-    int64_t nclass;          /* K token classes */
-    const uint8_t *classes;  /* [K, T]: 1 where key j belongs to class k (this sample), NULL when K = 0 */
+    int64_t T;              /* analysed keys (and rows) */
+    int causal;             /* row i sees keys 0..i, else all T */
+    int64_t sink_tokens;    /* s of distant_mass */
+    int64_t recent;         /* r of distant_mass */
+    int clark;              /* also accumulate Clark's entropy (a log per key more) */
+    int64_t nclass;         /* K token classes */
+    const uint8_t *classes; /* [K, ldc]: 1 where key j belongs to class k (this sample), NULL when K = 0 */
+    int64_t ldc;            /* row stride of classes (>= T); 0: T */
+    const double *row_entropy; /* [nrows] entropies of the rows given (tuned kernel only), NULL: computed here */
 } al_rowstat_cfg;
 
 /* Single-row references, in double, summing keys in index order. a: [vis] (or [T] where noted). */
@@ -40,7 +42,8 @@ double al_row_class_mass_ref(const float *a, int64_t vis, const uint8_t *member)
 /* Adds the rows row0..row0+nrows-1 of one head's map to acc: [AL_HS_COUNT + K]. A: [nrows, lda], lda >= T.
  * The reference calls the single-row functions above; the tuned kernel makes one pass over each row and
  * agrees with it to rounding (relative 1e-12). */
-void al_headstats_rows_ref(const float *A, int64_t nrows, int64_t lda, int64_t row0, const al_rowstat_cfg *c, double *acc);
+void al_headstats_rows_ref(const float *A, int64_t nrows, int64_t lda, int64_t row0, const al_rowstat_cfg *c,
+                           double *acc);
 void al_headstats_rows(const float *A, int64_t nrows, int64_t lda, int64_t row0, const al_rowstat_cfg *c, double *acc);
 
 #endif

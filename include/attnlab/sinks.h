@@ -20,10 +20,11 @@ typedef struct {
 } al_sinks_params;
 
 /* Sufficient statistics of one or more recordings of one shape. Outputs of the same shape and parameters merge
- * exactly: hits and N add as integers, alpha_sum adds (al_sinks_merge). */
+ * exactly: hits, N and skipped add as integers, alpha_sum adds (al_sinks_merge). */
 typedef struct {
     al_sinks_params params; /* as resolved: tokens = T, positions = K */
-    int64_t N, L, H, T, K;  /* samples, layers, query heads, analysed tokens, reported positions */
+    int64_t N, L, H, T, K;  /* samples analysed, layers, query heads, analysed tokens, reported positions */
+    int64_t skipped;        /* samples with fewer than T valid tokens, left out (Sink_k needs one common T) */
     int causal;
     int64_t *hits;     /* [L, K] (sample, head) pairs of the layer with float(alpha[k]) > float(eps) */
     double *alpha_sum; /* [L, H, T] alpha of each head summed over samples */

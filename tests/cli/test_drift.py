@@ -99,6 +99,29 @@ for args, kw in ((["--target-span", "user", "--query-span", "user"], dict(qspan=
         want.append(l); held += len(cnt[l])
     check(out["focal_layers"] == sorted(want), f"{args}: focal layers {out['focal_layers']} != {sorted(want)}")
 
+# padded batches (/lengths): each sample streamed over its own valid tokens, its spans within them; padding is NaN
+def padded(att, lens):
+    a = att.copy()
+    for n, tn in enumerate(lens):
+        a[n, :, :, tn:, :] = np.nan
+        a[n, :, :, :tn, :tn] = softmax_maps(rng, 1, L, H, tn, sink_heads=[(0, 1)])[0]
+    return a
+
+
+for nm, full, lens in (("pb", base, [30, 24, 27]), ("pc", conf, [38, 33, 35])):
+    a = padded(full, lens)
+    sp = [[[0, 6], [6, t - 6], [t - 6, t]] for t in lens]
+    write_pair(f"{d}/{nm}.h5", a, sp, names)
+    with h5py.File(f"{d}/{nm}.h5", "a") as f:
+        f["lengths"] = np.array(lens, np.int32)
+    if nm == "pb":
+        pb, pbs = a, sp
+    else:
+        pc, pcs = a, sp
+out = js("drift", f"{d}/pb.h5", f"{d}/pc.h5")
+comp, score, focal = drift_ref(pb, pc, pbs, pcs, names)
+compare(out, comp, score, focal, "padded batches with spans")
+
 # per-key mode: no spans, equal lengths, last token against key 0
 b2 = softmax_maps(rng, 2, 2, 3, 16)
 c2 = softmax_maps(rng, 2, 2, 3, 16)

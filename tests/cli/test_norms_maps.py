@@ -82,7 +82,7 @@ check(rc == 0 and "massive" in hlp, "norms --help")
 write_v1(f"{d}/maps_only.h5", softmax_maps(rng, 1, 1, 2, 8))
 bad(["norms", f"{d}/maps_only.h5"], "no hidden states", "nothing to measure")
 with h5py.File(f"{d}/nan.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=1))
     x = np.ones((1, 6, 4), np.float32); x[0, 4, 2] = np.inf
     f["q/L000"] = np.ones((1, 1, 6, 2), np.float32); f["k/L000"] = np.ones((1, 1, 6, 2), np.float32)
     f["hidden/L000"] = np.ones((1, 6, 4), np.float32); f["hidden/L001"] = x

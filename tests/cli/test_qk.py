@@ -45,16 +45,16 @@ check(close(got, al[:, :10], 1e-5, 1e-9), "bf16 q/k: alpha from numpy on the sto
 
 # bad q/k inputs
 with h5py.File(f"{d}/qonly.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=1))
     f["q/L000"] = np.zeros((1, 1, 4, 2), np.float32)
 bad(["sinks", f"{d}/qonly.h5", "--tokens", 4], "q without k", "without keys")
 with h5py.File(f"{d}/qnan.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=1))
     q = np.ones((1, 1, 4, 2), np.float32); q[0, 0, 2, 1] = np.nan
     f["q/L000"] = q; f["k/L000"] = np.ones((1, 1, 4, 2), np.float32)
 bad(["sinks", f"{d}/qnan.h5", "--tokens", 4], "NaN in q", "q/L000")
 with h5py.File(f"{d}/kshape.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=2, n_kv_heads=2))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=2, n_kv_heads=2))
     f["q/L000"] = np.ones((1, 2, 4, 2), np.float32); f["k/L000"] = np.ones((1, 2, 5, 2), np.float32)
 bad(["sinks", f"{d}/kshape.h5", "--tokens", 4], "k of another length than q", "k/L000")
 bad(["sinks", f"{d}/qk_f16.h5", "--tokens", 150, "--from-qk", "--epsilon", "-1"], "negative epsilon", "--epsilon")

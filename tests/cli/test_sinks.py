@@ -132,16 +132,16 @@ np.save(f"{d}/ints.npy", np.zeros((1, 1, 4, 4), np.int32))
 np.save(f"{d}/rect.npy", np.zeros((1, 1, 4, 5), np.float32))
 write_v1(f"{d}/lzf.h5", att, chunks=(1, 1, 8, 40), compression="lzf")
 with h5py.File(f"{d}/rank3.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=4))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=4))
     f["attention/L000"] = np.zeros((4, 40, 40), np.float32)
 with h5py.File(f"{d}/intmap.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=1, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=1, n_heads=1))
     f["attention/L000"] = np.zeros((1, 1, 4, 4), np.int32)
 with h5py.File(f"{d}/missing_layer.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=2, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=2, n_heads=1))
     f["attention/L000"] = W[0]
 with h5py.File(f"{d}/huge.h5", "w") as f:
-    f.attrs.update(dict(attnlab_format="recording", format_version=1, n_layers=2**31 - 1, n_heads=1))
+    f.attrs.update(dict(attnlab_format="recording", format_version=1, causal=1, n_layers=2**31 - 1, n_heads=1))
     f["attention/L000"] = W[0]
 with h5py.File(f"{d}/plain.h5", "w") as f:
     f["maps"] = att

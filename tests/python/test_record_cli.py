@@ -1,22 +1,22 @@
-"""tools/record_hf.py on a small randomly initialised Llama with grouped-query attention and a word-level
-tokenizer with a chat template, both made here (no download): attnlab reads the file, the recorded maps, q, k,
-v, hidden states and logits agree with the model's own outputs, `attnlab sinks` on the maps agrees with numpy
-softmax(q k^T) from the recorded q and k, chat spans, generation, dtypes, bad input.
-Skips (exit 77) where torch and transformers are not importable by this Python."""
+"""`python -m attnlab.record` (and its wrapper tools/record_hf.py) on a small randomly initialised Llama with
+grouped-query attention and a word-level tokenizer with a chat template, both made here (no download). The model
+runs with SDPA while recording; the maps (computed from the captured q and k), q, k, v, hidden states and logits
+agree with the same model's eager outputs, `attnlab sinks` on the maps agrees with numpy softmax(q k^T) from the
+recorded q and k; chat spans, generation, dtypes, bad input (exit 2, one `attnlab: error:` line, no file).
+Runs under the cached torch venv (tests/python/torchenv.py), or skips saying why."""
 import json, os, subprocess, sys
 
-try:
-    import torch
-    import transformers
-    from tokenizers import Tokenizer, models, pre_tokenizers
-except Exception as ex:  # Debian's python3 has neither
-    print(f"SKIP: torch, transformers and tokenizers are not importable by {sys.executable} ({type(ex).__name__}: {ex})")
-    sys.exit(77)
+import torchenv
+
+torchenv.require_torch()
+import torch
+import transformers
+from tokenizers import Tokenizer, models, pre_tokenizers
 import numpy as np
 import h5py
 from alcli import *
 
-TOOL = os.path.join(SRC, "tools", "record_hf.py")
+TOOL = ["-m", "attnlab.record"]
 d = tmpdir()
 L, H, KV, D, V = 3, 4, 2, 12, 61
 
@@ -45,7 +45,9 @@ model = transformers.AutoModelForCausalLM.from_pretrained(mdir, attn_implementat
 
 
 def tool(*args):
-    p = subprocess.run([sys.executable, TOOL, mdir, *map(str, args)], capture_output=True, text=True, timeout=600)
+    env = dict(os.environ, PYTHONPATH=os.path.join(torchenv.SRC, "python"))
+    p = subprocess.run([sys.executable, *TOOL, mdir, *map(str, args)], capture_output=True, text=True, timeout=600,
+                       env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -80,7 +82,7 @@ T = 20
 args = [x for s in ids for x in ("--ids", ",".join(map(str, s)))]
 
 # 1. float32: every tensor against the model's own outputs
-f = rec(f"{d}/r32.h5", *args, "--dtype", "f32")
+f = rec(f"{d}/r32.h5", *args, "--dtype", "f32", "--what", "attention,q,k,v,hidden,logits")
 rc, out, err = run("info", f"{d}/r32.h5", "--format", "json")
 check(rc == 0, f"attnlab info: {err.strip()}")
 check(f.attrs["n_kv_heads"] == KV and f.attrs["head_dim"] == D and f.attrs["first_token_is_bos"] == 1, "attributes")
@@ -117,7 +119,7 @@ check(close(sinks_alpha(f"{d}/qk.h5", T), a_file, 1e-5, 1e-7), "attnlab sinks fr
 
 # 2. float16 (default, gzip) and bfloat16: smaller files, the same statistics within their rounding
 for dt in ("f16", "bf16"):
-    f = rec(f"{d}/r_{dt}.h5", *args, *(["--dtype", dt] if dt != "f16" else []))
+    f = rec(f"{d}/r_{dt}.h5", *args, "--what", "attention,q,k", *(["--dtype", dt] if dt != "f16" else []))
     a = f["attention/L001"]
     if dt == "f16":
         check(a.dtype == np.float16 and a.compression == "gzip", "f16 storage")
@@ -143,7 +145,7 @@ with rec(f"{d}/chat.h5", "--chat", f"{d}/chat.json") as f:
     check(names == ["system", "user", "response"], f"span names {names}")
     check(sp == [[0, 6], [6, 10], [10, 16]] and len(toks) == 16, f"spans {sp} of {len(toks)} tokens")
     txt = [s.decode() if isinstance(s, bytes) else s for s in f["token_text"][0]]
-    check(txt[:3] == ["<s>", "[system]", "w1"], f"token_text {txt[:3]}")
+    check(txt[:3] == ["<s>", " [system]", " w1"], f"token_text {txt[:3]}")
 
 
 def greedy(seq, n):
@@ -166,10 +168,32 @@ with rec(f"{d}/gen.h5", "--chat", f"{d}/chat2.json", "--generate", 6, "--ids", "
     g2 = greedy([1, 9, 9, 9], 6)
     check(toks[0, :lens[0]].tolist() == g0 and toks[2, :lens[2]].tolist() == g2, "--generate is not greedy")
     check(lens == [len(g0), len(g0), len(g2)] and (toks[2, lens[2]:] == 3).all(), f"lengths {lens}, padding {toks[2].tolist()}")
+    txt = [s.decode() if isinstance(s, bytes) else s for s in f["token_text"][2]]
+    check(txt[lens[2]:] == [""] * (toks.shape[1] - lens[2]), f"padding has empty token_text: {txt}")
+    check(f.attrs["first_token_id"] == 1 and f.attrs["first_token_text"] == "<s>" and f.attrs["first_token_is_bos"] == 1,
+          f"first token recorded: {dict(f.attrs)}")
     check(sp[0] == [[0, 6], [6, 10], [11, len(g0)]] and sp[2] == [[-1, -1], [-1, -1], [4, len(g2)]], f"generation spans {sp}")
-with rec(f"{d}/text.h5", "--text", "w3 w4 w5", "--what", "logits,hidden") as f:
-    check(f["tokens"][0].tolist() == [11, 12, 13] and sorted(f) == ["hidden", "logits", "token_text", "tokens"],
+with rec(f"{d}/text.h5", "--text", "w3 w4 w5", "--what", "q,k,logits,hidden") as f:
+    check(f["tokens"][0].tolist() == [11, 12, 13] and sorted(f) == ["hidden", "k", "logits", "q", "token_text", "tokens"],
           "--text tokens or --what")
+
+# 3b. readable tokens and the first token, with a byte-level BPE tokenizer (GPT-2 style 'Ġold'), made here
+sys.path.insert(0, os.path.join(torchenv.SRC, "python"))
+from attnlab import record as rh
+from tokenizers import ByteLevelBPETokenizer
+bl = ByteLevelBPETokenizer()
+bl.train_from_iterator(["the old lighthouse keeper", "an old map", "caf\u00e9 \u2013 \u00df"] * 20, vocab_size=300,
+                       special_tokens=["<|endoftext|>", "<|im_start|>"])
+bt = transformers.PreTrainedTokenizerFast(tokenizer_object=bl._tokenizer, eos_token="<|endoftext|>")
+eot = bt.convert_tokens_to_ids("<|endoftext|>")
+ids = [eot] + bt("the old lighthouse keeper", add_special_tokens=False)["input_ids"]
+texts = rh.token_texts(bt, ids)
+check("".join(texts) == "<|endoftext|>the old lighthouse keeper" and not any("\u0120" in t for t in texts),
+      f"token_text decoded per token: {texts}")
+first = rh._first_token(bt, None, [ids, ids])
+check(first["first_token_id"] == eot and first["first_token_text"] == "<|endoftext|>",
+      f"first token of SmolLM2-like documents: {first}")
+check(rh._first_token(bt, None, [ids, ids[1:]])["first_token_id"] == -1, "first tokens that differ: id -1")
 
 # 4. bad input: exit 2, one line, no file left behind
 for extra, needle in ((["--ids", "1,61"], "outside the vocabulary"), (["--ids", "1,x"], "not a comma-separated"),
@@ -178,8 +202,16 @@ for extra, needle in ((["--ids", "1,61"], "outside the vocabulary"), (["--ids", 
                       (["--ids", ",".join(["5"] * 65)], "max_position_embeddings"),
                       (["--chat", f"{d}/missing.json"], "missing.json")):
     rc, out, err = tool("-o", f"{d}/bad.h5", *extra)
-    check(rc == 2 and len(err.strip().splitlines()) == 1 and err.startswith("record_hf: error: ") and needle in err,
+    check(rc == 2 and len(err.strip().splitlines()) == 1 and err.startswith("attnlab: error: ") and needle in err,
           f"bad input {extra}: exit {rc}, {err.strip()[-300:]}")
     check(not any(x.startswith("bad.h5") for x in os.listdir(d)), f"bad input {extra}: output left behind")
 
-finish("test_record_hf")
+# 5. tools/record_hf.py is a thin wrapper of the same command line
+p = subprocess.run([sys.executable, os.path.join(torchenv.SRC, "tools", "record_hf.py"), mdir, "-o", f"{d}/wrap.h5", *args,
+                    "--what", "q,k", "--dtype", "f32"], capture_output=True, text=True, timeout=600)
+check(p.returncode == 0, f"tools/record_hf.py: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+if p.returncode == 0:
+    with h5py.File(f"{d}/wrap.h5") as a, h5py.File(f"{d}/qk.h5") as b:
+        check(np.array_equal(a["q/L002"][()], b["q/L002"][()]), "tools/record_hf.py records what attnlab.record does")
+
+finish("test_record_cli")
