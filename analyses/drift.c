@@ -155,7 +155,7 @@ static al_status al_drift_check(const al_rec *b, const al_rec *c, const al_drift
     return AL_OK;
 }
 
-al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, const al_exec *x, al_result *res, al_error *e) {
     int spans = 0;
     if (al_drift_check(base, conf, p, &spans, e) != AL_OK) return e->status;
     int qspan = spans ? al_span_index(base, p->query_span) : -1;
@@ -180,7 +180,7 @@ al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, con
         al_drift_side *s = side ? &sc : &sb;
         al_drift_pass pass = {N, L, H, s->T, G, S, s->span, s->inside, s->qrows, dist + side * N * L * H * G};
         al_map_visitor v = al_drift_visitor(&pass);
-        st = al_stream_maps(r, s->T, c, &v, 1, e);
+        st = al_stream_maps(r, s->T, x, &v, 1, e);
     }
     if (st == AL_OK) {
         for (int64_t g = 0; g < G; g++) {

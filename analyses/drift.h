@@ -32,6 +32,6 @@ al_status al_drift_report(const double *p, const double *q, int64_t N, int64_t L
                           const char *const *names, const al_drift_params *prm, al_result *res, al_error *e);
 
 /* Whole analysis: checks that the recordings match, aligns them through their spans, streams both. */
-al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_drift_run(al_rec *base, al_rec *conf, const al_drift_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

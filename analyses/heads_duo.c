@@ -8,9 +8,10 @@
 #include "../plots/kinds.h"
 #include "heads.h"
 
-al_status al_heads_duo_report(const al_heads_acc *a, const al_gates *g, const al_heads_params *p, al_result *res, al_error *e) {
-    al_heads_shape sh = al_heads_acc_shape(a);
-    int64_t L = sh.L, H = sh.H, Hkv = sh.Hkv, n = L * Hkv;
+al_status al_heads_duo_report(const al_heads_out *a, al_result *res, al_error *e) {
+    const al_gates *g = a->gates;
+    const al_heads_params *p = &a->params;
+    int64_t L = a->L, H = a->H, Hkv = a->Hkv, n = L * Hkv;
     double *dm = al_malloc((size_t)(L * H), sizeof(double));   /* [L, H] distant_mass */
     double *srt = al_malloc((size_t)n, sizeof(double));        /* [L * Hkv] sorted gates */
     uint8_t *proxy = al_malloc((size_t)n, 1);                  /* [L, Hkv] */

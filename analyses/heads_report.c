@@ -18,9 +18,9 @@ static void al_add_num(cJSON *o, const char *k, double v) {
     else cJSON_AddNullToObject(o, k);
 }
 
-static al_status al_heads_figures(const al_heads_shape *sh, const double *st, const int *role, al_result *res, al_error *e) {
+static al_status al_heads_figures(const al_heads_out *sh, const double *st, const int *role, al_result *res, al_error *e) {
     int64_t L = sh->L, H = sh->H;
-    al_plot_opts o1 = {.title = sh->clark ? "Attention entropy per head (nats, Clark's smoothing)" : "Attention entropy per head (nats)", .xlabel = "head", .ylabel = "layer", .cblabel = "entropy"};
+    al_plot_opts o1 = {.title = sh->params.clark ? "Attention entropy per head (nats, Clark's smoothing)" : "Attention entropy per head (nats)", .xlabel = "head", .ylabel = "layer", .cblabel = "entropy"};
     al_plot_opts o2 = {.title = "Attention to the first token per head", .xlabel = "head", .ylabel = "layer",
                        .cblabel = "first", .zmin = 0, .zmax = 1};
     al_plot_opts o3 = {.title = "Distant mass per head (outside the sink + recent window)", .xlabel = "head",
@@ -33,11 +33,11 @@ static al_status al_heads_figures(const al_heads_shape *sh, const double *st, co
     return bad ? al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory building figures") : AL_OK;
 }
 
-al_status al_heads_report(const al_heads_acc *a, al_result *res, al_error *e) {
-    al_heads_shape sh = al_heads_acc_shape(a);
-    int64_t L = sh.L, H = sh.H, Hkv = sh.Hkv, T = sh.T, K = sh.K;
-    int causal = sh.causal;
-    const al_token_classes *cls = sh.cls;
+static al_status al_heads_report(const al_heads_out *a, al_result *res, al_error *e) {
+    const al_heads_out *sh = a;
+    int64_t L = sh->L, H = sh->H, Hkv = sh->Hkv, T = sh->T, K = sh->K;
+    int causal = sh->causal;
+    const al_token_classes *cls = sh->cls;
     int64_t ns = AL_HEAD_NSTATS + K;
     double *st = al_malloc((size_t)(ns * L * H), sizeof(double)); /* [ns, L, H] */
     int *role = al_malloc((size_t)(L * H), sizeof(int));            /* [L, H] */
@@ -99,7 +99,7 @@ al_status al_heads_report(const al_heads_acc *a, al_result *res, al_error *e) {
         if (!c || al_cell_str(&c[0], al_role_names[k])) goto oom;
         al_cell_int(&c[1], counts[k]);
     }
-    al_status stt = al_heads_figures(&sh, st, role, res, e);
+    al_status stt = al_heads_figures(sh, st, role, res, e);
     al_free(st);
     al_free(role);
     return stt;
@@ -107,4 +107,10 @@ oom:
     al_free(st);
     al_free(role);
     return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory while building the heads report");
+}
+
+al_status al_heads_emit(const al_heads_out *o, al_result *res, al_error *e) {
+    al_status st = al_heads_report(o, res, e);
+    if (st == AL_OK && o->gates) st = al_heads_duo_report(o, res, e);
+    return st;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
-#include "../core/progress.h"
+#include "../core/exec.h"
 #include "../datasets/textio.h"
 #include "../metrics/kl.h"
 
@@ -71,7 +71,7 @@ static al_status al_group_rows(const al_drift *d, int64_t *key, al_turn_series *
     return AL_OK;
 }
 
-al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_common *c, al_turn_series *s, al_error *e) {
+al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_exec *x, al_turn_series *s, al_error *e) {
     int64_t R = d->R, V = d->V, kq = d->k[0], kp = d->k[1];
     int dense = d->kind == AL_DRIFT_DENSE;
     double inv_t = 1.0 / p->temperature;
@@ -81,7 +81,7 @@ al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_co
 #endif
     /* bytes per row of a block: both sides as double (+ ids for top-k) and the row's KL */
     double row_bytes = dense ? 16.0 * (double)V + 8 : 12.0 * (double)(kq + kp) + 8;
-    int64_t B = (int64_t)((double)c->mem / row_bytes);
+    int64_t B = (int64_t)((double)x->mem / row_bytes);
     if (B < 1) B = 1;
     if (B > R) B = R;
     int64_t *key = al_malloc((size_t)R, sizeof *key);     /* [R] */
@@ -109,8 +109,8 @@ al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_co
         st = al_fail(e, AL_ENOMEM, d->path, NULL, "out of memory for a block of %lld rows (lower --mem)", (long long)B);
         goto done;
     }
-    al_progress pr;
-    al_progress_begin(&pr, "kl-drift", R, c->quiet);
+    al_ticker pr;
+    al_ticker_begin(&pr, x, "kl-drift", R, 0);
     for (int64_t r0 = 0; r0 < R && st == AL_OK; r0 += B) {
         int64_t nb = R - r0 < B ? R - r0 : B;
         if (dense) {
@@ -139,9 +139,9 @@ al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_co
             s->d[key[r0 + i]] += kl[i];
             cnt[key[r0 + i]]++;
         }
-        al_progress_add(&pr, nb);
+        al_ticker_add(&pr, nb);
     }
-    al_progress_end(&pr);
+    al_ticker_end(&pr);
     if (st == AL_OK && !strcmp(p->token_agg, "mean"))
         for (int64_t i = 0; i < s->n; i++) s->d[i] /= (double)cnt[i];
 done:
@@ -157,7 +157,7 @@ done:
     return st;
 }
 
-al_status al_kldrift_run(const char *path, const al_kldrift_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_kldrift_run(const char *path, const al_kldrift_params *p, const al_exec *x, al_result *res, al_error *e) {
     al_turn_series s;
     memset(&s, 0, sizeof s);
     cJSON *src = cJSON_CreateObject();
@@ -171,7 +171,7 @@ al_status al_kldrift_run(const char *path, const al_kldrift_params *p, const al_
             cJSON_AddNumberToObject(src, "rows", (double)d->R);
             if (d->kind == AL_DRIFT_DENSE) cJSON_AddNumberToObject(src, "vocabulary", (double)d->V);
             else al_json_add(src, "k", cJSON_CreateIntArray((const int[]){(int)d->k[0], (int)d->k[1]}, 2));
-            st = al_kldrift_series(d, p, c, &s, e);
+            st = al_kldrift_series(d, p, x, &s, e);
         }
         al_drift_close(d);
     } else {

@@ -3,6 +3,7 @@
 #ifndef AL_ANALYSIS_KLDRIFT_H
 #define AL_ANALYSIS_KLDRIFT_H
 
+#include "../core/exec.h"
 #include "../core/result.h"
 #include "../datasets/drift.h"
 #include "../datasets/turns.h"
@@ -17,8 +18,8 @@ typedef struct {
 
 void al_kldrift_defaults(al_kldrift_params *p);
 
-/* D_t per (conversation, turn) from the token rows of a drift file, read in row blocks that fit in c->mem. */
-al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_common *c, al_turn_series *s, al_error *e);
+/* D_t per (conversation, turn) from the token rows of a drift file, read in row blocks that fit in x->mem. */
+al_status al_kldrift_series(al_drift *d, const al_kldrift_params *p, const al_exec *x, al_turn_series *s, al_error *e);
 
 /* The equilibrium fit of one set of conversations, with its bootstrap. */
 typedef struct {
@@ -45,6 +46,6 @@ al_status al_kldrift_report(const al_turn_series *s, const al_kldrift_params *p,
                             al_result *res, al_error *e);
 
 /* Whole analysis on path: a drift file (HDF5) or precomputed per-turn values (CSV / JSON Lines). */
-al_status al_kldrift_run(const char *path, const al_kldrift_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_kldrift_run(const char *path, const al_kldrift_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

@@ -339,10 +339,11 @@ static al_status al_kvp_block(void *ctx, int64_t n, int64_t Tn, const float *A, 
     al_kvp_pass *ps = ctx;
     al_kvp *a = ps->a;
     if (Tn != a->T) /* the prompt and its later queries are defined on one common length */
-        return al_fail(e, AL_EUSAGE, a->r->path, "lengths",
-                       "kvsim --prefill/--decode needs every sample to hold the %lld tokens simulated; sample %lld has %lld "
-                       "(lower --tokens)",
-                       (long long)a->T, (long long)n, (long long)Tn);
+        return al_fail(
+            e, AL_EUSAGE, a->r->path, "lengths",
+            "kvsim --prefill/--decode needs every sample to hold the %lld tokens simulated; sample %lld has %lld "
+            "(lower --tokens)",
+            (long long)a->T, (long long)n, (long long)Tn);
     int64_t P = a->P, Q = a->Q;
     if (row0 == 0) {
         if (al_kvp_sample(a, n, e) != AL_OK) return e->status;
@@ -378,17 +379,17 @@ static al_status al_kvp_block(void *ctx, int64_t n, int64_t Tn, const float *A, 
     return al_kvp_fold(a, ps, row0 + nr, PH);
 }
 
-al_status al_kvpress_run(al_rec *r, const al_kvpress_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_kvpress_run(al_rec *r, const al_kvpress_params *p, const al_exec *x, al_result *res, al_error *e) {
     if (!r->causal)
         return al_fail(e, AL_EUSAGE, r->path, NULL,
                        "kvsim needs causal maps (KV-cache methods act on a causal prefix)");
     if (p->nmethods < 1) return al_fail(e, AL_EUSAGE, "--method", NULL, "give at least one --method");
     int64_t T = al_resolve_tokens(r, p->tokens, 0, e);
     if (T < 0) return e->status;
-    al_kvp *a = al_kvp_new(r, p, T, c->mem, e);
+    al_kvp *a = al_kvp_new(r, p, T, x->mem, e);
     if (!a) return e->status;
     int64_t PH = a->L * a->H, sw = 3 * a->np + 3 * a->D;
-    a->B = al_stream_rows_all(r, T, c->mem / 2, 0);
+    a->B = al_stream_rows_all(r, T, x->mem / 2, 0);
     al_kvp_pass ps = {a, al_calloc((size_t)(PH * a->Q), AL_KVP_STATS * sizeof(double)),
                       al_malloc((size_t)(PH * sw), sizeof(double)), al_malloc((size_t)(PH * a->P), 1)};
     if (a->kmin) a->qb = al_malloc((size_t)(PH * a->B * a->D), sizeof(float));
@@ -397,7 +398,7 @@ al_status al_kvpress_run(al_rec *r, const al_kvpress_params *p, const al_common 
         st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for the kvsim pass");
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_rows_visitor v = {&ps, al_kvp_block};
-    if (st == AL_OK) st = al_stream_all_heads(r, T, a->B, c, &v, e);
+    if (st == AL_OK) st = al_stream_all_heads(r, T, a->B, x, &v, e);
     if (st == AL_OK) st = al_kvp_report(a, res, e);
     al_free(ps.cur), al_free(ps.sc), al_free(ps.qkeep);
     al_kvp_free(a);

@@ -4,6 +4,7 @@
 #ifndef AL_ANALYSIS_KVPREFILL_H
 #define AL_ANALYSIS_KVPREFILL_H
 
+#include "../core/exec.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 #include "../metrics/kvpress.h"
@@ -24,7 +25,7 @@ typedef struct al_kvp al_kvp;
  * mem, reads gate files. */
 al_kvp *al_kvp_new(al_rec *r, const al_kvpress_params *p, int64_t T, int64_t mem, al_error *e);
 void al_kvp_free(al_kvp *a);
-al_status al_kvpress_run(al_rec *r, const al_kvpress_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_kvpress_run(al_rec *r, const al_kvpress_params *p, const al_exec *x, al_result *res, al_error *e);
 /* Adds `methods`, tables and figures (analyses/kvprefill_report.c). */
 al_status al_kvp_report(const al_kvp *a, al_result *res, al_error *e);
 

@@ -225,17 +225,17 @@ al_map_visitor al_kvsim_visitor(al_kvsim_acc *a) {
     return v;
 }
 
-al_status al_kvsim_run(al_rec *r, const al_kvsim_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_kvsim_run(al_rec *r, const al_kvsim_params *p, const al_exec *x, al_result *res, al_error *e) {
     if (!r->causal)
         return al_fail(e, AL_EUSAGE, r->path, NULL, "kvsim needs causal maps (KV-cache policies act on a causal prefix)");
     if (p->npolicies < 1) return al_fail(e, AL_EUSAGE, "--policy", NULL, "give at least one --policy or --sweep");
     int64_t T = al_resolve_tokens(r, p->tokens, 0, e);
     if (T < 0) return e->status;
-    al_kvsim_acc *a = al_kvsim_acc_new(r, T, p, c->mem, e);
+    al_kvsim_acc *a = al_kvsim_acc_new(r, T, p, x->mem, e);
     if (!a) return e->status;
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_map_visitor v = al_kvsim_visitor(a);
-    al_status st = al_stream_maps(r, T, c, &v, 1, e);
+    al_status st = al_stream_maps(r, T, x, &v, 1, e);
     if (st == AL_OK) st = al_kvsim_report(a, res, e);
     al_kvsim_acc_free(a);
     return st;

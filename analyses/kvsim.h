@@ -26,6 +26,6 @@ void al_kvsim_acc_free(al_kvsim_acc *a);
 /* Adds `policies`, tables and figures to res (analyses/kvsim_report.c). */
 al_status al_kvsim_report(const al_kvsim_acc *a, al_result *res, al_error *e);
 
-al_status al_kvsim_run(al_rec *r, const al_kvsim_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_kvsim_run(al_rec *r, const al_kvsim_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

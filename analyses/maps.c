@@ -70,7 +70,7 @@ static al_status al_maps_parse_layers(const al_rec *r, const char *spec, int64_t
     return AL_OK;
 }
 
-al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_exec *x, al_result *res, al_error *e) {
     int64_t L = r->L, H = r->H, nsel = 0;
     int64_t *sel = al_malloc((size_t)L + 1, sizeof(int64_t));
     al_maps_acc a = {0, H, 0, !strcmp(p->heads, "all") ? H : 1, al_malloc((size_t)L, sizeof(int64_t)), NULL};
@@ -89,12 +89,12 @@ al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_common *c, al
         st = e->status;
         goto done;
     }
-    int64_t TT = T * T, threads = c->threads > 0 ? c->threads : 1;
+    int64_t TT = T * T, threads = x->threads > 0 ? x->threads : 1;
 #ifdef _OPENMP
-    if (c->threads <= 0) threads = omp_get_max_threads();
+    if (x->threads <= 0) threads = omp_get_max_threads();
 #endif
     double need = (double)TT * (8.0 * (double)(nsel * a.per) + 4.0 * (double)(threads < H ? threads : H) + 8.0);
-    if (need > (double)c->mem) {
+    if (need > (double)x->mem) {
         st = al_fail(
             e, AL_EUSAGE, r->path, NULL,
             "drawing %lld maps of %lld x %lld tokens needs about %.0f MiB, more than --mem; lower --tokens, draw "
@@ -123,7 +123,7 @@ al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_common *c, al
     }
     al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_map_visitor v = {&a, sizeof(float) * (size_t)TT, NULL, al_maps_block, al_maps_done};
-    if ((st = al_stream_maps(r, T, c, &v, 1, e)) != AL_OK) goto done;
+    if ((st = al_stream_maps(r, T, x, &v, 1, e)) != AL_OK) goto done;
     if (r->has_token_text) {
         lab = al_malloc((size_t)T, sizeof *lab);
         labs = al_malloc((size_t)T, sizeof(char *));
@@ -156,8 +156,10 @@ al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_common *c, al
         snprintf(title, sizeof title, "Layer %lld: attention, mean over %s%lld samples%s%s", (long long)sel[k],
                  a.per > 1 ? "" : "heads and ", (long long)r->N, labs && r->N > 1 ? lsample : "",
                  p->log ? ", log colour" : "");
-        al_plot_opts o = {.title = title, .xlabel = "key", .ylabel = "query", .log_scale = p->log, .zmin = 0, .zmax = p->log ? 0 : 1};
-        if (al_result_figure(res, al_plot_panels(name, panel, a.per, T, T, a.per > 1 ? titles : NULL, labs, labs, &o))) {
+        al_plot_opts o = {
+            .title = title, .xlabel = "key", .ylabel = "query", .log_scale = p->log, .zmin = 0, .zmax = p->log ? 0 : 1};
+        if (al_result_figure(res,
+                             al_plot_panels(name, panel, a.per, T, T, a.per > 1 ? titles : NULL, labs, labs, &o))) {
             st = al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory building figures");
             goto done;
         }

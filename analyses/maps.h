@@ -3,6 +3,7 @@
 #ifndef AL_ANALYSIS_MAPS_H
 #define AL_ANALYSIS_MAPS_H
 
+#include "../core/exec.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 
@@ -14,6 +15,6 @@ typedef struct {
 } al_maps_params;
 
 void al_maps_defaults(al_maps_params *p);
-al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_maps_run(al_rec *r, const al_maps_params *p, const al_exec *x, al_result *res, al_error *e);
 
 #endif

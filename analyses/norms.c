@@ -111,8 +111,8 @@ static cJSON *al_json_nums(const double *x, int64_t n) {
     return a;
 }
 
-al_status al_norms_run(al_rec *r, const al_norms_params *p, const al_common *c, al_result *res, al_error *e) {
-    if (c->device && !strcmp(c->device, "cuda"))
+al_status al_norms_run(al_rec *r, const al_norms_params *p, const al_exec *ex, al_result *res, al_error *e) {
+    if (ex->device == AL_DEVICE_CUDA)
         return al_fail(e, AL_EUSAGE, "--device", NULL, "cuda: norms run on the CPU only (use --device cpu)");
     int hid = r->has[AL_T_HIDDEN], hk = r->has[AL_T_K], hv = r->has[AL_T_V];
     if (!hid && !hk && !hv)
@@ -125,7 +125,7 @@ al_status al_norms_run(al_rec *r, const al_norms_params *p, const al_common *c, 
     if (hk && r->dsets[AL_T_K][0].dims[3] > W) W = r->dsets[AL_T_K][0].dims[3];
     if (hv && r->dsets[AL_T_V][0].dims[3] > W) W = r->dsets[AL_T_V][0].dims[3];
     al_norms_ws w = {T, 0, hid ? r->d_model : W, NULL, NULL, NULL};
-    w.B = (c->mem / 2) / (W * 4 > 0 ? W * 4 : 1);
+    w.B = (ex->mem / 2) / (W * 4 > 0 ? W * 4 : 1);
     if (w.B < 1) w.B = 1;
     if (w.B > T) w.B = T;
     w.buf = al_malloc((size_t)(w.B * W), sizeof(float));

@@ -3,6 +3,7 @@
 #ifndef AL_ANALYSIS_NORMS_H
 #define AL_ANALYSIS_NORMS_H
 
+#include "../core/exec.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 
@@ -14,6 +15,6 @@ void al_norms_defaults(al_norms_params *p);
 
 /* Samples shorter than T (by /lengths) contribute only their valid tokens: token_norm[t] is the mean over the
  * samples that have token t, top-3 and median run over valid tokens. */
-al_status al_norms_run(al_rec *r, const al_norms_params *p, const al_common *c, al_result *res, al_error *e);
+al_status al_norms_run(al_rec *r, const al_norms_params *p, const al_exec *ex, al_result *res, al_error *e);
 
 #endif

@@ -165,7 +165,7 @@ done:
     return st;
 }
 
-al_status al_semdrift_run(const char *path, const al_common *c, al_result *res, al_error *e) {
+al_status al_semdrift_run(const char *path, const al_exec *x, al_result *res, al_error *e) {
     al_similarities s;
     memset(&s, 0, sizeof s);
     cJSON *src = cJSON_CreateObject();
@@ -175,7 +175,7 @@ al_status al_semdrift_run(const char *path, const al_common *c, al_result *res, 
         al_emb *m = NULL;
         cJSON_AddStringToObject(src, "kind", "embeddings");
         st = al_emb_open(path, &m, e);
-        if (st == AL_OK) st = al_semdrift_from_embeddings(m, c, &s, e);
+        if (st == AL_OK) st = al_semdrift_from_embeddings(m, x, &s, e);
         al_emb_close(m);
     } else {
         cJSON_AddStringToObject(src, "kind", "similarities");

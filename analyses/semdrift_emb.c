@@ -8,13 +8,13 @@
 #include "../metrics/cosine.h"
 #include "semdrift.h"
 
-al_status al_semdrift_from_embeddings(al_emb *m, const al_common *c, al_similarities *s, al_error *e) {
+al_status al_semdrift_from_embeddings(al_emb *m, const al_exec *ex, al_similarities *s, al_error *e) {
     int64_t total = 0, maxD = 1;
     for (int64_t d = 0; d < m->ndir; d++) {
         total += m->dirs[d].N * m->dirs[d].ngen;
         if (m->dirs[d].D > maxD) maxD = m->dirs[d].D;
     }
-    int64_t B = (int64_t)((double)c->mem / (16.0 * (double)maxD + 8.0)); /* rows per block: two [B, D] doubles */
+    int64_t B = (int64_t)((double)ex->mem / (16.0 * (double)maxD + 8.0)); /* rows per block: two [B, D] doubles */
     if (B < 1) B = 1;
     if (al_similarities_alloc(s, total, m->ndir, e) != AL_OK) return e->status;
     double *x = al_malloc((size_t)B, (size_t)maxD * sizeof(double)); /* [B, D] generation g */

@@ -86,109 +86,60 @@ al_rows_visitor al_similarity_visitor(al_similarity_acc *a) {
     return v;
 }
 
-void al_similarity_matrix(const al_similarity_acc *a, double *js) {
-    int64_t P = a->P;
-    double cnt = (double)a->rows; /* N * T without padding */
-    for (int64_t x = 0; x < P; x++) {
-        js[x * P + x] = 0;
-        for (int64_t y = x + 1; y < P; y++)
-            js[x * P + y] = js[y * P + x] = a->sum[x * P + y] / cnt;
-    }
+void al_similarity_out_free(al_similarity_out *o) {
+    al_free(o->sum);
+    al_free(o->js);
+    al_free(o->mds);
+    memset(o, 0, sizeof *o);
 }
 
-al_status al_similarity_report(const al_similarity_acc *a, al_result *res, al_error *e) {
-    int64_t P = a->P, H = a->H, k = P < 2 ? P : 2;
-    double *js = al_malloc((size_t)(P * P), sizeof(double)); /* [P, P] */
-    double *X = al_calloc((size_t)(P * 2), sizeof(double));  /* [P, 2] */
+/* js [P, P] from the sums; mds [P, 2] and eig from js */
+static al_status al_similarity_derive(al_similarity_out *o, al_error *e) {
+    int64_t P = o->P;
+    o->k = P < 2 ? P : 2;
+    o->js = al_malloc((size_t)(P * P), sizeof(double));
+    o->mds = al_calloc((size_t)(P * 2), sizeof(double));
     double *work = al_malloc((size_t)al_mds_work(P), sizeof(double));
-    double *xs = al_malloc((size_t)(2 * P), sizeof(double)); /* [2, P] x then y */
-    int64_t *layer = al_malloc((size_t)P, sizeof(int64_t));  /* [P] */
-    char(*lab)[48] = al_malloc((size_t)P, sizeof *lab);      /* [P] "L0H1" */
-    const char **labs = al_malloc((size_t)P, sizeof(char *));
-    char *cols = al_malloc((size_t)P * 48 + 32, 1);
-    double eig[2] = {0, 0};
-    if (!js || !X || !work || !xs || !layer || !lab || !labs || !cols) goto oom;
-    al_similarity_matrix(a, js);
-    int info = al_mds(js, P, k, X, eig, work);
-    if (info != 0) {
-        al_fail(e, AL_EINTERNAL, NULL, NULL, "LAPACK dsyev failed (info %d) on the %lld x %lld MDS matrix", info,
-                (long long)P, (long long)P);
-        goto fail;
+    al_status st = AL_OK;
+    if (!o->js || !o->mds || !work) st = al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory for the MDS of the heads");
+    double cnt = (double)o->rows; /* N * T without padding */
+    for (int64_t x = 0; st == AL_OK && x < P; x++) {
+        o->js[x * P + x] = 0;
+        for (int64_t y = x + 1; y < P; y++)
+            o->js[x * P + y] = o->js[y * P + x] = o->sum[x * P + y] / cnt;
     }
-    if (k < 2) /* one head: X was written as [P, 1] */
+    int info = st == AL_OK ? al_mds(o->js, P, o->k, o->mds, o->eig, work) : 0;
+    if (info != 0)
+        st = al_fail(e, AL_EINTERNAL, NULL, NULL, "LAPACK dsyev failed (info %d) on the %lld x %lld MDS matrix", info,
+                     (long long)P, (long long)P);
+    if (st == AL_OK && o->k < 2) /* one head: X was written as [P, 1] */
         for (int64_t i = P - 1; i >= 0; i--)
-            X[i * 2] = X[i], X[i * 2 + 1] = 0;
-    cJSON *doc = res->doc;
-    cJSON_AddNumberToObject(doc, "tokens", (double)a->T);
-    cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
-    cJSON *jj = cJSON_AddArrayToObject(doc, "js");
-    cJSON *jm = cJSON_AddArrayToObject(doc, "mds");
-    cJSON *je = cJSON_AddArrayToObject(doc, "mds_eigenvalues");
-    if (!jh || !jj || !jm || !je) goto oom;
-    for (int64_t c = 0; c < k; c++)
-        al_json_push(je, cJSON_CreateNumber(eig[c]));
-    int o = snprintf(cols, (size_t)P * 48 + 32, "layer,head");
-    for (int64_t x = 0; x < P; x++) {
-        snprintf(lab[x], sizeof lab[x], "L%lldH%lld", (long long)(x / H), (long long)(x % H));
-        labs[x] = lab[x];
-        layer[x] = x / H;
-        xs[x] = X[x * 2];
-        xs[P + x] = X[x * 2 + 1];
-        o += snprintf(cols + o, (size_t)P * 48 + 32 - (size_t)o, ",%s", lab[x]);
-        cJSON *pair = cJSON_CreateArray();
-        al_json_push(pair, cJSON_CreateNumber((double)(x / H)));
-        al_json_push(pair, cJSON_CreateNumber((double)(x % H)));
-        al_json_push(jh, pair);
-        al_json_push(jj, cJSON_CreateDoubleArray(js + x * P, (int)P));
-        al_json_push(jm, cJSON_CreateDoubleArray(X + x * 2, 2));
-    }
-    al_table *tm =
-        al_table_new("similarity_mds", "Heads placed by classical MDS of their JS divergences", "layer,head,x,y");
-    al_table *tj = al_table_new("similarity_js", "Mean JS divergence between heads (Clark's smoothing)", cols);
-    if (al_result_table(res, tm, 1) | al_result_table(res, tj, 0)) goto oom; /* | : each takes its table */
-    for (int64_t x = 0; x < P; x++) {
-        al_cell *c = al_table_row(tm), *d = al_table_row(tj);
-        if (!c || !d) goto oom;
-        al_cell_int(&c[0], x / H);
-        al_cell_int(&c[1], x % H);
-        al_cell_num(&c[2], X[x * 2]);
-        al_cell_num(&c[3], X[x * 2 + 1]);
-        al_cell_int(&d[0], x / H);
-        al_cell_int(&d[1], x % H);
-        for (int64_t y = 0; y < P; y++)
-            al_cell_num(&d[2 + y], js[x * P + y]);
-    }
-    al_plot_opts hj = {.title = "Jensen-Shannon divergence between heads",
-                       .xlabel = "head",
-                       .ylabel = "head",
-                       .cblabel = "JS (nats)",
-                       .xtics = P <= 64 ? labs : NULL,
-                       .ytics = P <= 64 ? labs : NULL};
-    al_plot_opts sm = {.title = "Heads by classical MDS of their JS divergences (colour: layer)",
-                       .xlabel = "MDS 1",
-                       .ylabel = "MDS 2"};
-    if (al_result_figure(res, al_plot_heatmap("similarity_js", js, P, P, &hj)) ||
-        al_result_figure(res, al_plot_scatter("similarity_mds", xs, xs + P, layer, P, labs, "layer", &sm)))
-        goto oom;
-    al_free(js), al_free(X), al_free(work), al_free(xs), al_free(layer), al_free(lab), al_free(labs), al_free(cols);
-    return AL_OK;
-oom:
-    al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory while building the similarity report");
-fail:
-    al_free(js), al_free(X), al_free(work), al_free(xs), al_free(layer), al_free(lab), al_free(labs), al_free(cols);
-    return e->status;
+            o->mds[i * 2] = o->mds[i], o->mds[i * 2 + 1] = 0;
+    al_free(work);
+    return st;
 }
 
-al_status al_similarity_run(al_rec *r, const al_similarity_params *p, const al_common *c, al_result *res, al_error *e) {
+al_status al_similarity_acc_finish(al_similarity_acc *a, al_similarity_out *out, al_error *e) {
+    memset(out, 0, sizeof *out);
+    *out = (al_similarity_out){a->N, a->L, a->H, a->P, a->T, a->rows, a->sum, NULL, NULL, {0, 0}, 0};
+    a->sum = NULL;
+    al_similarity_acc_free(a);
+    return al_similarity_derive(out, e);
+}
+
+al_status al_similarity_compute(al_rec *r, const al_similarity_params *p, const al_exec *x, al_similarity_out *out,
+                                al_error *e) {
+    memset(out, 0, sizeof *out);
     int64_t T = al_resolve_tokens(r, p->tokens, 0, e);
     if (T < 0) return e->status;
-    int64_t B = al_stream_rows_all(r, T, c->mem, sizeof(double));
+    int64_t B = al_stream_rows_all(r, T, x->mem, sizeof(double));
     al_similarity_acc *a = al_similarity_acc_new(r, T, B, e);
     if (!a) return e->status;
-    al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
     al_rows_visitor v = al_similarity_visitor(a);
-    al_status st = al_stream_all_heads(r, T, B, c, &v, e);
-    if (st == AL_OK) st = al_similarity_report(a, res, e);
-    al_similarity_acc_free(a);
-    return st;
+    al_status st = al_stream_all_heads(r, T, B, x, &v, e);
+    if (st != AL_OK) {
+        al_similarity_acc_free(a);
+        return st;
+    }
+    return al_similarity_acc_finish(a, out, e);
 }

@@ -1,23 +1,16 @@
-/* Attention sinks over a whole recording. Per head the column sums of one map are accumulated block by
- * block; at the end of each head they become alpha, which feeds the sink counts and the mean over samples. */
+/* Attention sinks over a whole recording: the computing half. Per head the column sums of one map are accumulated
+ * block by block; at the end of each head they become alpha, which feeds the hit counts and the sum over samples
+ * (al_sinks_out). Presentation is analyses/sinks_emit.c. */
 #include "sinks.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "../core/alloc.h"
 #include "../metrics/alpha.h"
 #include "../metrics/sinks.h"
-#include "../plots/plots.h"
 
 struct al_sinks_acc {
-    al_sinks_params p;
-    int64_t N, L, H, T, K;
-    int64_t skipped; /* samples shorter than T, left out: Sink_k needs one common T */
-    int causal;
-    double *alpha;     /* [T] scratch for reporting */
-    double *alpha_sum; /* [L, H, T] sum over samples */
-    int64_t *hits;     /* [L, K] heads over threshold, summed over samples and heads */
+    al_sinks_out o;
 };
 
 void al_sinks_defaults(al_sinks_params *p) {
@@ -28,12 +21,28 @@ void al_sinks_defaults(al_sinks_params *p) {
     p->hidden_min_queries = 16;
 }
 
+void al_sinks_out_free(al_sinks_out *o) {
+    al_free(o->alpha_sum);
+    al_free(o->hits);
+    o->alpha_sum = NULL;
+    o->hits = NULL;
+}
+
 void al_sinks_acc_free(al_sinks_acc *a) {
     if (!a) return;
-    al_free(a->alpha);
-    al_free(a->alpha_sum);
-    al_free(a->hits);
+    al_sinks_out_free(&a->o);
     al_free(a);
+}
+
+const al_sinks_out *al_sinks_acc_out(const al_sinks_acc *a) {
+    return &a->o;
+}
+
+void al_sinks_acc_take(al_sinks_acc *a, al_sinks_out *out) {
+    *out = a->o;
+    a->o.alpha_sum = NULL;
+    a->o.hits = NULL;
+    al_sinks_acc_free(a);
 }
 
 al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params *p_in, al_error *e) {
@@ -46,18 +55,19 @@ al_sinks_acc *al_sinks_acc_new(const al_rec *r, int64_t T, const al_sinks_params
     }
     al_sinks_acc *a = al_calloc(1, sizeof *a);
     if (!a) goto oom;
-    a->p = *p;
-    a->N = r->N;
-    a->L = r->L;
-    a->H = r->H;
-    a->T = T;
-    a->K = p->positions;
-    a->skipped = al_short_samples(r, T, "sinks", 1);
-    a->causal = r->causal;
-    a->alpha = al_calloc((size_t)T, sizeof(double));
-    a->alpha_sum = al_calloc((size_t)(r->L * r->H), (size_t)T * sizeof(double));
-    a->hits = al_calloc((size_t)(r->L * a->K), sizeof(int64_t));
-    if (!a->alpha || !a->alpha_sum || !a->hits) goto oom;
+    al_sinks_out *o = &a->o;
+    o->params = *p;
+    o->params.tokens = T;
+    o->skipped = al_short_samples(r, T, "sinks", 1); /* samples shorter than T: Sink_k needs one common T */
+    o->N = r->N - o->skipped;
+    o->L = r->L;
+    o->H = r->H;
+    o->T = T;
+    o->K = p->positions;
+    o->causal = r->causal;
+    o->alpha_sum = al_calloc((size_t)(r->L * r->H), (size_t)T * sizeof(double));
+    o->hits = al_calloc((size_t)(r->L * o->K), sizeof(int64_t));
+    if (!o->alpha_sum || !o->hits) goto oom;
     return a;
 oom:
     al_sinks_acc_free(a);
@@ -69,190 +79,87 @@ oom:
 static void al_sinks_block(void *ctx, const al_head_id *hd, void *ws, const float *A, int64_t lda, int64_t row0,
                            int64_t nrows) {
     al_sinks_acc *a = ctx;
-    if (hd->T < a->T) return;
-    al_colsum(A, nrows, a->T, lda, row0, hd->causal, (double *)ws);
+    if (hd->T < a->o.T) return; /* a short sample: left out */
+    al_colsum(A, nrows, a->o.T, lda, row0, hd->causal, (double *)ws);
 }
 
 static void al_sinks_head_done(void *ctx, const al_head_id *hd, void *ws) {
-    al_sinks_acc *a = ctx;
-    if (hd->T < a->T) return;
-    double *colsum = ws, *alpha = colsum + a->T;
-    al_alpha_from_colsum(colsum, a->T, hd->causal, alpha);
-    al_sink_hits(alpha, a->K, a->p.epsilon, a->hits + hd->l * a->K);
-    double *s = a->alpha_sum + (hd->l * a->H + hd->h) * a->T;
-    for (int64_t j = 0; j < a->T; j++)
+    al_sinks_out *o = &((al_sinks_acc *)ctx)->o;
+    if (hd->T < o->T) return;
+    double *colsum = ws, *alpha = colsum + o->T;
+    al_alpha_from_colsum(colsum, o->T, hd->causal, alpha);
+    al_sink_hits(alpha, o->K, o->params.epsilon, o->hits + hd->l * o->K);
+    double *s = o->alpha_sum + (hd->l * o->H + hd->h) * o->T;
+    for (int64_t j = 0; j < o->T; j++)
         s[j] += alpha[j];
 }
 
 /* GPU path: the column sums arrive whole */
 static void al_sinks_head_summary(void *ctx, const al_head_id *hd, void *ws, const double *colsum, const double *hs) {
     const al_sinks_acc *a = ctx;
-    if (hd->T < a->T) return;
-    memcpy(ws, colsum, sizeof(double) * (size_t)a->T);
+    if (hd->T < a->o.T) return;
+    memcpy(ws, colsum, sizeof(double) * (size_t)a->o.T);
 }
 
 al_map_visitor al_sinks_visitor(al_sinks_acc *a) {
-    al_map_visitor v = {a, sizeof(double) * 2 * (size_t)a->T, NULL, al_sinks_block, al_sinks_head_done};
+    al_map_visitor v = {a, sizeof(double) * 2 * (size_t)a->o.T, NULL, al_sinks_block, al_sinks_head_done};
     v.head_summary = al_sinks_head_summary;
     return v;
 }
 
-static cJSON *al_json_doubles(const double *x, int64_t n) {
-    cJSON *arr = cJSON_CreateArray();
-    for (int64_t i = 0; arr && i < n; i++)
-        al_json_push(arr, cJSON_CreateNumber(x[i]));
-    return arr;
-}
-
-al_status al_sinks_report(const al_sinks_acc *a, al_result *res, al_error *e) {
-    int64_t L = a->L, H = a->H, K = a->K, T = a->T, N = a->N - a->skipped; /* samples analysed */
-    double *rate = al_calloc((size_t)K, sizeof(double));                   /* [K] */
-    double *lrate = al_calloc((size_t)(L * K), sizeof(double));            /* [L, K] */
-    double *mean = al_calloc((size_t)T, sizeof(double));                   /* [T] */
-    int64_t *pos = al_calloc((size_t)T, sizeof(int64_t));                  /* [T] */
-    double *a0 = al_calloc((size_t)(L * H), sizeof(double));               /* [L, H] */
-    /* column names of K positions, or a head's list of up to T hidden sinks: at most 24 characters each */
-    size_t ncolbuf = (size_t)(K > T ? K : T) * 24 + 64;
-    char *colbuf = al_malloc(ncolbuf, 1);
-    if (!rate || !lrate || !mean || !pos || !a0 || !colbuf) goto oom;
+void al_sinks_rates(const al_sinks_out *o, double *rate, double *lrate) {
+    int64_t L = o->L, K = o->K;
+    for (int64_t k = 0; rate && k < K; k++)
+        rate[k] = 0;
     for (int64_t l = 0; l < L; l++)
         for (int64_t k = 0; k < K; k++) {
-            lrate[l * K + k] = 100.0 * (double)a->hits[l * K + k] / (double)(N * H);
-            rate[k] += (double)a->hits[l * K + k];
+            if (lrate) lrate[l * K + k] = 100.0 * (double)o->hits[l * K + k] / (double)(o->N * o->H);
+            if (rate) rate[k] += (double)o->hits[l * K + k];
         }
-    for (int64_t k = 0; k < K; k++)
-        rate[k] = 100.0 * rate[k] / (double)(N * L * H);
-
-    cJSON *doc = res->doc;
-    al_json_add(doc, "tokens", cJSON_CreateNumber((double)T));
-    /* attnlab counts positions from 0: its Sink_0 is the first token, the paper's Sink_1 */
-    al_json_add(doc, "first_position",
-                cJSON_CreateString("Sink_0 is the first token (Sink_1 in \"When Attention Sink Emerges\")"));
-    al_json_add(doc, "samples", cJSON_CreateNumber((double)N));
-    al_json_add(doc, "skipped_samples", cJSON_CreateNumber((double)a->skipped));
-    al_json_add(doc, "sink_rate", al_json_doubles(rate, K));
-    cJSON *jl = cJSON_AddArrayToObject(doc, "layers");
-    cJSON *jh = cJSON_AddArrayToObject(doc, "heads");
-    if (!jl || !jh) goto oom;
-
-    al_table *trate = al_table_new(
-        "sinks_rate",
-        "Sink rate by position (% of heads with alpha > eps; position 0 = the first token, the paper's Sink_1)",
-        "position,sink_rate");
-    int off = snprintf(colbuf, ncolbuf, "layer");
-    for (int64_t k = 0; k < K && off < (int)ncolbuf - 32; k++)
-        off += snprintf(colbuf + off, ncolbuf - (size_t)off, ",sink_%lld", (long long)k);
-    al_table *tlay = al_table_new("sinks_layers", "Sink rate by layer (%)", colbuf);
-    off = snprintf(colbuf, ncolbuf, "layer,head");
-    for (int64_t k = 0; k < K && off < (int)ncolbuf - 32; k++)
-        off += snprintf(colbuf + off, ncolbuf - (size_t)off, ",alpha_%lld", (long long)k);
-    snprintf(colbuf + off, ncolbuf - (size_t)off, ",hidden_sinks");
-    al_table *thead =
-        al_table_new("sinks_heads", "Key importance alpha per head (mean over samples) and hidden sinks", colbuf);
-    if (al_result_table(res, trate, 1) | al_result_table(res, tlay, 1) | al_result_table(res, thead, 1))
-        goto oom; /* | : each takes its table */
-
-    for (int64_t k = 0; k < K; k++) {
-        al_cell *c = al_table_row(trate);
-        if (!c) goto oom;
-        al_cell_int(&c[0], k);
-        al_cell_num(&c[1], rate[k]);
-    }
-    for (int64_t l = 0; l < L; l++) {
-        cJSON *o = cJSON_CreateObject();
-        al_json_push(jl, o);
-        cJSON_AddNumberToObject(o, "layer", (double)l);
-        al_json_add(o, "sink_rate", al_json_doubles(lrate + l * K, K));
-        al_cell *c = al_table_row(tlay);
-        if (!c) goto oom;
-        al_cell_int(&c[0], l);
-        for (int64_t k = 0; k < K; k++)
-            al_cell_num(&c[1 + k], lrate[l * K + k]);
-    }
-    for (int64_t l = 0; l < L; l++)
-        for (int64_t h = 0; h < H; h++) {
-            const double *s = a->alpha_sum + (l * H + h) * T;
-            for (int64_t j = 0; j < T; j++)
-                mean[j] = s[j] / (double)N;
-            a0[l * H + h] = mean[0];
-            int64_t m = al_hidden_sinks(mean, T, a->p.hidden_threshold, a->p.hidden_min_queries, a->causal, pos);
-            cJSON *o = cJSON_CreateObject();
-            al_json_push(jh, o);
-            cJSON_AddNumberToObject(o, "layer", (double)l);
-            cJSON_AddNumberToObject(o, "head", (double)h);
-            al_json_add(o, "alpha", al_json_doubles(mean, K));
-            cJSON *hs = cJSON_AddArrayToObject(o, "hidden_sinks");
-            for (int64_t i = 0; hs && i < m; i++)
-                al_json_push(hs, cJSON_CreateNumber((double)pos[i]));
-            al_cell *c = al_table_row(thead);
-            if (!c) goto oom;
-            al_cell_int(&c[0], l);
-            al_cell_int(&c[1], h);
-            for (int64_t k = 0; k < K; k++)
-                al_cell_num(&c[2 + k], mean[k]);
-            int o2 = 0;
-            colbuf[0] = 0;
-            for (int64_t i = 0; i < m && o2 < (int)ncolbuf - 24; i++)
-                o2 += snprintf(colbuf + o2, ncolbuf - (size_t)o2, "%s%lld", i ? "," : "", (long long)pos[i]);
-            if (al_cell_str(&c[2 + K], colbuf)) goto oom;
-        }
-
-    /* figures */
-    char title[256];
-    snprintf(title, sizeof title, "alpha[0]: mean attention to the first token (T = %lld)", (long long)T);
-    al_plot_opts ho = {
-        .title = title, .xlabel = "head", .ylabel = "layer", .cblabel = "alpha[0]", .zmin = 0, .zmax = 1};
-    if (al_result_figure(res, al_plot_heatmap("sinks_alpha0", a0, L, H, &ho))) goto oom;
-    double *ks = lrate; /* reuse as x values after the tables are built */
-    double *xk = al_calloc((size_t)(K > L ? K : L), sizeof(double));
-    if (!xk) goto oom;
-    for (int64_t k = 0; k < K; k++)
-        xk[k] = (double)k;
-    snprintf(title, sizeof title, "Sink rate by position (eps = %g)", a->p.epsilon);
-    al_plot_opts lo = {.title = title, .xlabel = "position k", .ylabel = "Sink_k (% of heads)", .zmin = 0, .zmax = 100};
-    const char *lab1[] = {"all layers"};
-    int bad = al_result_figure(res, al_plot_lines("sinks_rate", xk, rate, 1, K, lab1, 1, &lo));
-    double *l0 = al_calloc((size_t)L, sizeof(double));
-    for (int64_t l = 0; l < L && l0; l++) {
-        xk[l] = (double)l;
-        l0[l] = ks[l * K];
-    }
-    snprintf(title, sizeof title, "Sink rate at position 0 by layer (eps = %g)", a->p.epsilon);
-    al_plot_opts lo2 = {.title = title, .xlabel = "layer", .ylabel = "Sink_0 (% of heads)", .zmin = 0, .zmax = 100};
-    const char *lab2[] = {"Sink_0"};
-    if (!bad && l0) bad = al_result_figure(res, al_plot_lines("sinks_by_layer", xk, l0, 1, L, lab2, 1, &lo2));
-    al_free(xk);
-    al_free(l0);
-    if (bad || !l0) goto oom;
-
-    al_free(rate);
-    al_free(lrate);
-    al_free(mean);
-    al_free(pos);
-    al_free(a0);
-    al_free(colbuf);
-    return AL_OK;
-oom:
-    al_free(rate);
-    al_free(lrate);
-    al_free(mean);
-    al_free(pos);
-    al_free(a0);
-    al_free(colbuf);
-    return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory while building the sinks report");
+    for (int64_t k = 0; rate && k < K; k++)
+        rate[k] = 100.0 * rate[k] / (double)(o->N * L * o->H);
 }
 
-al_status al_sinks_run(al_rec *r, const al_sinks_params *p, const al_common *c, al_result *res, al_error *e) {
+void al_sinks_head_alpha(const al_sinks_out *o, int64_t l, int64_t h, double *mean) {
+    const double *s = o->alpha_sum + (l * o->H + h) * o->T;
+    for (int64_t j = 0; j < o->T; j++)
+        mean[j] = s[j] / (double)o->N;
+}
+
+int64_t al_sinks_hidden(const al_sinks_out *o, int64_t l, int64_t h, int64_t *pos) {
+    double *mean = al_malloc((size_t)o->T, sizeof(double)); /* [T] */
+    if (!mean) return -1;
+    al_sinks_head_alpha(o, l, h, mean);
+    const al_sinks_params *p = &o->params;
+    int64_t m = al_hidden_sinks(mean, o->T, p->hidden_threshold, p->hidden_min_queries, o->causal, pos);
+    al_free(mean);
+    return m;
+}
+
+al_status al_sinks_merge(al_sinks_out *dst, const al_sinks_out *src, al_error *e) {
+    if (dst->L != src->L || dst->H != src->H || dst->T != src->T || dst->K != src->K || dst->causal != src->causal)
+        return al_fail(e, AL_ESHAPE, NULL, NULL, "sinks statistics of different shapes cannot be merged");
+    const al_sinks_params *a = &dst->params, *b = &src->params;
+    if (a->epsilon != b->epsilon || a->hidden_threshold != b->hidden_threshold ||
+        a->hidden_min_queries != b->hidden_min_queries)
+        return al_fail(e, AL_EUSAGE, NULL, NULL, "sinks statistics of different parameters cannot be merged");
+    for (int64_t i = 0; i < dst->L * dst->K; i++)
+        dst->hits[i] += src->hits[i];
+    for (int64_t i = 0; i < dst->L * dst->H * dst->T; i++)
+        dst->alpha_sum[i] += src->alpha_sum[i];
+    dst->N += src->N;
+    dst->skipped += src->skipped;
+    return AL_OK;
+}
+
+al_status al_sinks_compute(al_rec *r, const al_sinks_params *p, const al_exec *x, al_sinks_out *out, al_error *e) {
+    memset(out, 0, sizeof *out);
     int64_t T = al_resolve_tokens(r, p->tokens, 64, e);
     if (T < 0) return e->status;
     al_sinks_acc *a = al_sinks_acc_new(r, T, p, e);
     if (!a) return e->status;
-    al_result_param(res, "tokens", cJSON_CreateNumber((double)T));
-    al_result_param(res, "positions", cJSON_CreateNumber((double)a->K));
-    al_short_samples(r, T, "sinks", c->quiet);
     al_map_visitor v = al_sinks_visitor(a);
-    al_status st = al_stream_maps(r, T, c, &v, 1, e);
-    if (st == AL_OK) st = al_sinks_report(a, res, e);
-    al_sinks_acc_free(a);
+    al_status st = al_stream_maps(r, T, x, &v, 1, e);
+    al_sinks_acc_take(a, out);
     return st;
 }

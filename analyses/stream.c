@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
-#include "../core/progress.h"
+#include "../core/exec.h"
 #include "../datasets/validate.h"
 #include "../metrics/qk.h"
 
@@ -80,15 +80,6 @@ int64_t al_valid_rows(const al_rec *r, int64_t T) {
     return s;
 }
 
-static int al_threads(const al_common *c) {
-#ifdef _OPENMP
-    return c->threads > 0 ? (int)c->threads : omp_get_max_threads();
-#else
-    (void)c;
-    return 1;
-#endif
-}
-
 /* Walks the visitors of head slot p: the offsets of their workspaces inside the slot. */
 #define AL_WS_ALIGN(x) (((x) + 63) & ~(size_t)63)
 
@@ -128,13 +119,13 @@ static void al_heads_done(al_map_visitor *v, int nv, unsigned char *ws, size_t w
 
 /* q/k path: each head's queries and keys (first T tokens) are read whole ([T, D] each, linear in T), then
  * one thread per head turns them into probability blocks of B rows and feeds the visitors. */
-static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
-    int64_t D = r->D, P = al_threads(c);
+static al_status al_stream_qk(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e) {
+    int64_t D = r->D, P = al_exec_threads(x);
     if (P > r->H) P = r->H;
     if (P < 1) P = 1;
     int64_t ldk = al_qk_ldk(T);
     int64_t fixed = P * (2 * T + ldk) * D * 4;
-    int64_t rows = (c->mem / 2 - fixed) / (P * T * 4);
+    int64_t rows = (x->mem / 2 - fixed) / (P * T * 4);
     if (rows < 1) rows = 1;
     /* a block of about 512 KiB per head stays in the core's cache from the scores to the last statistic, but
      * at least 32 rows: each panel of keys then serves 8 groups of rows per block (at T = 32768 the keys are
@@ -156,8 +147,8 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     al_status st = AL_OK;
     if (!qb || !kb || !ktb || !sb || !eb || !ws)
         st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for q/k blocks");
-    al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->L * r->N * r->H, c->quiet);
+    al_ticker pg;
+    al_ticker_begin(&pg, x, "attnlab", r->L * r->N * r->H, 0);
     int64_t group = r->H / r->H_kv;
     char qn[64], kn[64];
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
@@ -176,8 +167,8 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
                     if ((st = al_rec_read_qkv(r, AL_T_Q, n, l, h0 + p, 0, Tn, q, e)) != AL_OK) break;
                     if ((st = al_check_finite(q, Tn * D, r->path, qn, "queries", e)) != AL_OK) break;
                     if ((st = al_check_finite(k, Tn * D, r->path, kn, "keys", e)) != AL_OK) break;
-                    st = al_check_score_range(al_max_row_norm(q, Tn, D), al_max_row_norm(k, Tn, D), r->q_scale,
-                                              r->path, qn, e);
+                    st = al_check_score_range(al_max_row_norm(q, Tn, D), al_max_row_norm(k, Tn, D), r->q_scale, r->path,
+                                              qn, e);
                 }
                 if (st != AL_OK) break;
                 al_heads_begin(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
@@ -196,10 +187,10 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
                     }
                 }
                 al_heads_done(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
-                al_progress_add(&pg, np);
+                al_ticker_add(&pg, np);
             }
     }
-    al_progress_end(&pg);
+    al_ticker_end(&pg);
     al_free(qb);
     al_free(kb);
     al_free(ktb);
@@ -209,29 +200,29 @@ static al_status al_stream_qk(al_rec *r, int64_t T, const al_common *c, al_map_v
     return st;
 }
 
-al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
-    if (c->device && !strcmp(c->device, "cuda")) {
+al_status al_stream_maps(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e) {
+    if (x->device == AL_DEVICE_CUDA) {
 #ifdef AL_HAVE_CUDA
-        return al_stream_cuda(r, T, c, v, nv, e);
+        return al_stream_cuda(r, T, x, v, nv, e);
 #else
         return al_fail(e, AL_ENODEV, "--device", NULL,
                        "this attnlab was built without CUDA (configure with -DATTNLAB_CUDA=ON)");
 #endif
     }
-    if (!r->has[AL_T_ATT] || c->from_qk) {
+    if (!r->has[AL_T_ATT] || x->from_qk) {
         if (!r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");
-        return al_stream_qk(r, T, c, v, nv, e);
+        return al_stream_qk(r, T, x, v, nv, e);
     }
     size_t eb = al_dtype_size(r->dtype[AL_T_ATT]);
-    int64_t P = al_threads(c); /* heads per batch */
+    int64_t P = al_exec_threads(x); /* heads per batch */
     if (P > r->H) P = r->H;
     if (P < 1) P = 1;
-    int64_t B = al_stream_rows(T, P, c->mem, eb);
+    int64_t B = al_stream_rows(T, P, x->mem, eb);
     /* blocks of about 256 KiB per head stay in the core's cache between validation and the statistics */
     int64_t Bc = (256 << 10) / (T * 4);
     if (B > Bc) B = Bc > 0 ? Bc : 1;
     int64_t cr = al_rec_chunk_rows(r, 0); /* whole chunks per block: each chunk is inflated once */
-    if (cr > 0) B = B >= cr ? B / cr * cr : (al_stream_rows(T, P, c->mem, eb) >= cr ? cr : B);
+    if (cr > 0) B = B >= cr ? B / cr * cr : (al_stream_rows(T, P, x->mem, eb) >= cr ? cr : B);
     size_t ws_head = 0;
     for (int k = 0; k < nv; k++)
         ws_head += AL_WS_ALIGN(v[k].ws_bytes);
@@ -240,7 +231,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     float *buf = al_malloc((size_t)(P * Bp), sizeof(float)); /* [P, Bp >= B * T], page-aligned (core/alloc.c) */
     /* Heads are handed to threads one at a time (dynamic), HB heads between two barriers: as many as a quarter
      * of the budget holds workspaces for, so a slow head does not idle the other threads at every pair */
-    int64_t HB = (c->mem / 4) / (int64_t)(ws_head ? ws_head : 1);
+    int64_t HB = (x->mem / 4) / (int64_t)(ws_head ? ws_head : 1);
     if (HB > r->H) HB = r->H;
     if (HB < P) HB = P;
     unsigned char *ws = al_malloc((size_t)HB, ws_head ? ws_head : 1);    /* [HB, ws_head] */
@@ -253,8 +244,8 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
     if (!buf || !ws || !errs || !rd_ok)
         st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld blocks of %lld x %lld", (long long)P,
                      (long long)B, (long long)T);
-    al_progress pg;
-    al_progress_begin(&pg, "attnlab", r->L * r->H * al_valid_rows(r, T), c->quiet || st != AL_OK);
+    al_ticker pg;
+    al_ticker_begin(&pg, x, "attnlab", r->L * r->H * al_valid_rows(r, T), st != AL_OK);
     char dname[64];
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
@@ -306,7 +297,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                         }
                         al_heads_block(v, nv, ws + (size_t)p * ws_head, &hd, A, Tn, row0, nr);
 #pragma omp critical(al_progress)
-                        al_progress_add(&pg, nr);
+                        al_ticker_add(&pg, nr);
                     }
                 }
                 /* the first bad row of the first failing head: the same report for any number of threads */
@@ -319,7 +310,7 @@ al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visito
                 al_heads_done(v, nv, ws, ws_head, np, n, l, h0, Tn, r->causal);
             }
     }
-    al_progress_end(&pg);
+    al_ticker_end(&pg);
     for (int64_t p = 0; rd && p < P; p++)
         al_chunk_reader_free(&rd[p]);
     al_free(rd);

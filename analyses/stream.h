@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/cli.h"
+#include "../core/exec.h"
 #include "../datasets/recording.h"
 
 typedef struct {
@@ -47,7 +47,7 @@ int64_t al_stream_rows(int64_t T, int64_t P, int64_t mem, size_t elem_bytes);
 
 /* Streams the first T rows and keys of the map of every (layer, sample, head); with --device cuda the
  * statistics are computed on the GPU (analyses/stream_cuda.c) and handed over through head_summary. */
-al_status al_stream_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
+al_status al_stream_maps(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);
 
 /* Resolves --tokens for map analyses: causal maps take tokens (or def when tokens <= 0, or the longest
  * sample's valid length when def <= 0 too); non-causal ones are analysed whole and reject another value. T may
@@ -65,7 +65,7 @@ int64_t al_short_samples(const al_rec *r, int64_t T, const char *analysis, int q
 int64_t al_valid_rows(const al_rec *r, int64_t T);
 
 #ifdef AL_HAVE_CUDA
-al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e);
+al_status al_stream_cuda(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e);
 #endif
 
 #endif

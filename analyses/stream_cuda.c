@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
-#include "../core/progress.h"
+#include "../core/exec.h"
 #include "../metrics/cuda/al_cuda.h"
 #include "../datasets/validate.h"
 #include "../metrics/headstats.h"
@@ -100,9 +100,9 @@ static void al_cuda_deliver(al_map_visitor *v, int nv, unsigned char *ws, size_t
     }
 }
 
-static al_status al_cuda_maps(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
+static al_status al_cuda_maps(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
                               unsigned char *ws, size_t *off, double *colsum, double *hs, al_error *e) {
-    int64_t B = (c->mem / 4) / (T * 4 * 2); /* two float32 staging blocks, pinned, plus the device copies */
+    int64_t B = (x->mem / 4) / (T * 4 * 2); /* two float32 staging blocks, pinned, plus the device copies */
     if (B < 1) B = 1;
     if (B > T) B = T;
     char why[256];
@@ -114,8 +114,8 @@ static al_status al_cuda_maps(al_rec *r, int64_t T, const al_common *c, al_map_v
     al_cu_mapcfg cfg = *cfg0;
     cfg.T = T;
     cfg.causal = r->causal;
-    al_progress pg;
-    al_progress_begin(&pg, "attnlab (cuda)", r->L * r->N * r->H * T, c->quiet);
+    al_ticker pg;
+    al_ticker_begin(&pg, x, "attnlab (cuda)", r->L * r->N * r->H * T, 0);
     char dname[64];
     for (int64_t l = 0; l < r->L && st == AL_OK; l++) {
         al_rec_dset_name(r, AL_T_ATT, l, dname, sizeof dname);
@@ -153,7 +153,7 @@ static al_status al_cuda_maps(al_rec *r, int64_t T, const al_common *c, al_map_v
                         break;
                     }
                     pending[slot] = 1;
-                    al_progress_add(&pg, nr);
+                    al_ticker_add(&pg, nr);
                 }
                 if (st != AL_OK) { /* let the device finish what was submitted before the buffers go */
                     for (int sl = 0; sl < 2; sl++)
@@ -168,14 +168,14 @@ static al_status al_cuda_maps(al_rec *r, int64_t T, const al_common *c, al_map_v
                 al_cuda_deliver(v, nv, ws, off, &hd, colsum, hs);
             }
     }
-    al_progress_end(&pg);
+    al_ticker_end(&pg);
     al_cu_maps_free(m);
     al_free(rt[0]);
     al_free(rt[1]);
     return st;
 }
 
-static al_status al_cuda_qk(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
+static al_status al_cuda_qk(al_rec *r, int64_t T, const al_exec *ex, al_map_visitor *v, int nv, const al_cu_mapcfg *cfg0,
                             unsigned char *ws, size_t *off, double *colsum, double *hs, al_error *e) {
     int64_t D = r->D;
     if (D % 16 != 0 || D > 256)
@@ -217,7 +217,7 @@ static al_status al_cuda_qk(al_rec *r, int64_t T, const al_common *c, al_map_vis
     return st;
 }
 
-al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visitor *v, int nv, al_error *e) {
+al_status al_stream_cuda(al_rec *r, int64_t T, const al_exec *x, al_map_visitor *v, int nv, al_error *e) {
     char why[256];
     for (int64_t n = 0; n < r->N; n++)
         if (al_sample_tokens(r, n, T) < T)
@@ -227,7 +227,7 @@ al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visito
                 "samples of one length (use --device cpu, or lower --tokens)",
                 (long long)n, (long long)r->lengths[n], (long long)T);
     if (al_cuda_init(why, sizeof why) != 0) return al_fail(e, AL_ENODEV, "--device", NULL, "cuda: %s", why);
-    int qk = !r->has[AL_T_ATT] || c->from_qk;
+    int qk = !r->has[AL_T_ATT] || x->from_qk;
     if (qk && !r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");
     al_cu_mapcfg cfg;
     if (al_cuda_needs(r, v, nv, qk, &cfg, e) != AL_OK) return e->status;
@@ -241,8 +241,8 @@ al_status al_stream_cuda(al_rec *r, int64_t T, const al_common *c, al_map_visito
     double *colsum = al_malloc((size_t)T, sizeof(double)), hs[AL_HS_COUNT];
     al_status st;
     if (!ws || !colsum) st = al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory");
-    else if (qk) st = al_cuda_qk(r, T, c, v, nv, &cfg, ws, off, colsum, hs, e);
-    else st = al_cuda_maps(r, T, c, v, nv, &cfg, ws, off, colsum, hs, e);
+    else if (qk) st = al_cuda_qk(r, T, x, v, nv, &cfg, ws, off, colsum, hs, e);
+    else st = al_cuda_maps(r, T, x, v, nv, &cfg, ws, off, colsum, hs, e);
     al_free(ws);
     al_free(colsum);
     return st;

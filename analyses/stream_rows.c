@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
-#include "../core/progress.h"
+#include "../core/exec.h"
 #include "../datasets/validate.h"
 #include "../metrics/qk.h"
 #include "stream.h"
@@ -51,11 +51,11 @@ static al_status al_rows_from_qk(al_rec *r, int64_t n, int64_t T, int64_t Tn, in
     return AL_OK;
 }
 
-al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *c, al_rows_visitor *v, al_error *e) {
-    if (c->device && !strcmp(c->device, "cuda"))
+al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_exec *x, al_rows_visitor *v, al_error *e) {
+    if (x->device == AL_DEVICE_CUDA)
         return al_fail(e, AL_EUSAGE, "--device", NULL,
                        "cuda: statistics over pairs of heads run on the CPU only (use --device cpu)");
-    int qk = !r->has[AL_T_ATT] || c->from_qk;
+    int qk = !r->has[AL_T_ATT] || x->from_qk;
     if (qk && !r->has[AL_T_Q]) return al_fail(e, AL_EUSAGE, r->path, NULL, "--from-qk: the recording has no /q and /k");
     int64_t P = r->L * r->H, D = r->D;
     float *A = al_malloc((size_t)(P * B), (size_t)T * sizeof(float)); /* [P, B, T] */
@@ -71,8 +71,8 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
         return al_fail(e, AL_ENOMEM, r->path, NULL, "out of memory for %lld row blocks of %lld x %lld", (long long)P,
                        (long long)B, (long long)T);
     }
-    al_progress pg;
-    al_progress_begin(&pg, "attnlab", al_valid_rows(r, T), c->quiet);
+    al_ticker pg;
+    al_ticker_begin(&pg, x, "attnlab", al_valid_rows(r, T), 0);
     char dname[64];
     al_status st = AL_OK;
     for (int64_t n = 0; n < r->N && st == AL_OK; n++) {
@@ -93,10 +93,10 @@ al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *
                 }
             }
             if (st == AL_OK) st = v->block(v->ctx, n, Tn, A, P, Tn, row0, nr, qk ? ent : NULL, e);
-            al_progress_add(&pg, nr);
+            al_ticker_add(&pg, nr);
         }
     }
-    al_progress_end(&pg);
+    al_ticker_end(&pg);
     al_free(ent);
     al_free(A);
     al_free(kb);

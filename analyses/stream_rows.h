@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/cli.h"
+#include "../core/exec.h"
 #include "../datasets/recording.h"
 
 typedef struct {
@@ -24,7 +24,7 @@ typedef struct {
 int64_t al_stream_rows_all(const al_rec *r, int64_t T, int64_t mem, size_t extra);
 
 /* Streams the first T rows and keys of all maps (each sample's valid ones), B rows at a time (from recorded maps, or
- * from q and k when the recording has no maps or c->from_qk). */
-al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_common *c, al_rows_visitor *v, al_error *e);
+ * from q and k when the recording has no maps or x->from_qk). */
+al_status al_stream_all_heads(al_rec *r, int64_t T, int64_t B, const al_exec *x, al_rows_visitor *v, al_error *e);
 
 #endif

@@ -129,7 +129,8 @@ static void al_guard_child(const char *path, int fd) {
     setrlimit(RLIMIT_CORE, &nocore);
     /* die of the signal itself: no sanitizer or libFuzzer handler reporting the parent's input as a finding */
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) signal(sigs[i], SIG_DFL);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        signal(sigs[i], SIG_DFL);
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) {
         dup2(devnull, STDOUT_FILENO);

@@ -45,3 +45,10 @@ void al_progress_add(al_progress *p, int64_t n) {
 void al_progress_end(al_progress *p) {
     if (!p->quiet && p->tty && p->last_draw > 0) fputc('\n', stderr);
 }
+
+void al_progress_stderr(void *ctx, const char *label, int64_t done, int64_t total) {
+    al_progress *p = ctx;
+    if (done == 0) al_progress_begin(p, label, total, p->quiet);
+    else if (done < 0) al_progress_end(p);
+    else al_progress_add(p, done - p->done);
+}

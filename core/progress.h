@@ -16,5 +16,7 @@ void al_progress_begin(al_progress *p, const char *label, int64_t total, int qui
 void al_progress_add(al_progress *p, int64_t n);
 void al_progress_end(al_progress *p);
 double al_now(void); /* monotonic seconds */
+/* An al_progress_fn (core/exec.h) drawing on stderr: ctx is an al_progress whose quiet field is set. */
+void al_progress_stderr(void *ctx, const char *label, int64_t done, int64_t total);
 
 #endif

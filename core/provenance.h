@@ -4,11 +4,12 @@
 #define AL_PROVENANCE_H
 
 #include <cjson/cJSON.h>
+
 #include <stdio.h>
 
+#include "attnlab/version.h" /* al_version */
 #include "status.h"
 
-const char *al_version(void);  /* "0.1.0" */
 const char *al_git_hash(void); /* short hash at build time or "unknown" */
 
 /* {"path", "size", "mtime", "fingerprint"[, "sha256"]}: fingerprint = sha256(size as 8 little-endian bytes,

@@ -88,13 +88,7 @@ static cJSON *al_prov_copy(const cJSON *doc) {
     return o;
 }
 
-static int al_print_json(FILE *f, const cJSON *j) {
-    char *s = cJSON_Print(j);
-    if (!s) return -1;
-    fprintf(f, "%s\n", s);
-    cJSON_free(s);
-    return 0;
-}
+static int al_print_json(FILE *f, const cJSON *j) { return al_json_write(f, j); }
 
 /* Any cJSON allocation that failed since the result was created left a field out somewhere: no output then. */
 static al_status al_result_complete(const al_result *r, al_error *e) {
@@ -154,13 +148,9 @@ al_status al_result_emit(al_result *r, const al_common *c, al_error *e) {
     if (c->out && !c->format && !isatty(STDOUT_FILENO)) return AL_OK; /* on a terminal, the tables are shown too */
     al_format fmt = al_format_parse(c->format);
     if (fmt == AL_FMT_JSON) {
-        char *s = cJSON_Print(r->doc); /* whole, before anything reaches stdout */
-        if (!s || al_result_complete(r, e) != AL_OK) {
-            cJSON_free(s);
+        /* built whole before anything reaches stdout */
+        if (al_result_complete(r, e) != AL_OK || al_json_write(stdout, r->doc) != 0)
             return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
-        }
-        fprintf(stdout, "%s\n", s);
-        cJSON_free(s);
     } else {
         if (fmt == AL_FMT_TSV && al_provenance_tsv(r->doc, stdout) != 0)
             return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");

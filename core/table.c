@@ -89,19 +89,6 @@ al_format al_format_parse(const char *s) {
     return AL_FMT_TABLE;
 }
 
-void al_num_str(double v, char *buf, size_t n) {
-    if (isnan(v)) {
-        snprintf(buf, n, "nan");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(buf, n, v > 0 ? "inf" : "-inf");
-        return;
-    }
-    snprintf(buf, n, "%.15g", v);
-    if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
-}
-
 /* The text of a cell: a string cell's own text (whatever its length), else the number formatted into buf [n]. */
 static const char *al_cell_text(const al_cell *c, al_format fmt, char *buf, size_t n) {
     if (c->kind == AL_CELL_STR) return c->s;
@@ -136,12 +123,9 @@ int al_table_write(const al_table *t, al_format fmt, FILE *f) {
     char buf[512];
     if (fmt == AL_FMT_JSON) {
         cJSON *j = al_table_json(t);
-        char *s = j ? cJSON_Print(j) : NULL;
+        int bad = !j || al_json_write(f, j) != 0;
         cJSON_Delete(j);
-        if (!s) return -1;
-        fprintf(f, "%s\n", s);
-        cJSON_free(s);
-        return ferror(f) ? -1 : 0;
+        return bad || ferror(f) ? -1 : 0;
     }
     size_t *w = NULL;
     if (fmt == AL_FMT_TABLE) {

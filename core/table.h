@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "numtext.h" /* al_num_str */
+
 typedef enum { AL_CELL_NULL, AL_CELL_INT, AL_CELL_NUM, AL_CELL_STR } al_cell_kind;
 
 typedef struct {
@@ -36,9 +38,6 @@ int al_cell_str(al_cell *c, const char *s);
 
 typedef enum { AL_FMT_TABLE, AL_FMT_TSV, AL_FMT_CSV, AL_FMT_MD, AL_FMT_JSON } al_format;
 al_format al_format_parse(const char *s); /* NULL: table on a terminal, else tsv */
-
-/* Shortest text that reads back to the same double ("%.17g" at worst). */
-void al_num_str(double v, char *buf, size_t n);
 
 int al_table_write(const al_table *t, al_format fmt, FILE *f);
 cJSON *al_table_json(const al_table *t); /* array of row objects */

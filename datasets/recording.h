@@ -10,6 +10,7 @@
 #include "../core/h5chunk.h"
 #include "../core/npy.h"
 #include "../core/status.h"
+#include "attnlab/recording.h" /* the opaque handle, al_rec_open, al_rec_close, al_rec_get_info */
 
 #define AL_MAX_LAYERS 4096
 #define AL_MAX_SPANS 32
@@ -17,7 +18,7 @@
 typedef enum { AL_REC_HDF5, AL_REC_NPY } al_rec_kind;
 typedef enum { AL_T_ATT, AL_T_Q, AL_T_K, AL_T_V, AL_T_HIDDEN, AL_T_COUNT } al_rec_tensor;
 
-typedef struct {
+typedef struct al_rec {
     char path[4096];
     al_rec_kind kind;
     char model[256];
@@ -46,9 +47,8 @@ typedef struct {
     int64_t *att_offset;      /* [L] file offset of each contiguous float32 map dataset, or -1 */
 } al_rec;
 
-/* Opens and validates the structure: attributes, dataset ranks and shapes, dtypes, filters. */
-al_status al_rec_open(const char *path, al_rec **out, al_error *e);
-void al_rec_close(al_rec *r);
+/* al_rec_open (attnlab/recording.h) validates the structure: attributes, dataset ranks and shapes, dtypes,
+ * filters. */
 
 /* Reads rows [row0, row0+nrows) and columns [0, ncols) of the map of (n, l, h) into dst: [nrows, ncols]. */
 al_status al_rec_read_att(al_rec *r, int64_t n, int64_t l, int64_t h, int64_t row0, int64_t nrows, int64_t ncols,

@@ -42,6 +42,39 @@ al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_commo
     return AL_OK;
 }
 
+static al_opt_kind al_opt_kind_of(al_ptype t) {
+    switch (t) {
+    case AL_PT_NUM: return AL_OPT_DOUBLE;
+    case AL_PT_INT: return AL_OPT_INT;
+    case AL_PT_BOOL: return AL_OPT_FLAG;
+    case AL_PT_CHOICE: return AL_OPT_CHOICE;
+    case AL_PT_STRS: return AL_OPT_LIST;
+    default: return AL_OPT_STRING;
+    }
+}
+
+int al_cmd_catalog_opts(const al_adef *a, void *params, int fused_only, al_opt *opts, int n) {
+    for (const al_pdef *d = a->params; d->name && n < AL_OPTS_MAX - AL_COMMON_NOPTS; d++) {
+        if (!d->field || (fused_only && (!d->fused || !__builtin_strcmp(d->name, "tokens")))) continue;
+        opts[n++] = (al_opt){d->name, 0, al_opt_kind_of(d->type), (char *)params + d->field - 1, d->arg, d->help,
+                             d->min, d->max, d->choices, 0, 0};
+    }
+    return n;
+}
+
+al_exec al_cmd_exec(const al_common *c, al_progress *pg) {
+    al_exec x;
+    al_exec_defaults(&x);
+    x.threads = c->threads;
+    x.mem = c->mem;
+    x.device = c->device && !__builtin_strcmp(c->device, "cuda") ? AL_DEVICE_CUDA : AL_DEVICE_CPU;
+    x.from_qk = c->from_qk;
+    pg->quiet = c->quiet;
+    x.progress = al_progress_stderr;
+    x.progress_ctx = pg;
+    return x;
+}
+
 /* Every OpenMP thread costs memory whatever its work: stack pages, a malloc arena, the runtime's own state
  * (about 70 KB each, measured: 1000 threads under --mem 32M peaked at 101 MB). --mem bounds the process, so
  * at most one thread runs per AL_THREAD_MEM of it. Results do not depend on the thread count. */

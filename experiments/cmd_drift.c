@@ -12,12 +12,8 @@ int al_cmd_drift(int argc, char **argv) {
     al_common_defaults(&c);
     al_drift_params p;
     al_drift_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"query-span", 0, AL_OPT_STRING, &p.query_span, "NAME", "query rows: this span (default response; absent: the last token)", 0, 0, NULL, 0, 0},
-        {"target-span", 0, AL_OPT_STRING, &p.target_span, "NAME", "span whose mass `magnitude` compares (default system)", 0, 0, NULL, 0, 0},
-        {"top-percent", 0, AL_OPT_DOUBLE, &p.top_percent, "P", "focal heads: the top P percent of heads by score (default 10)", 0, 100, NULL, 0, 0},
-    };
-    int nopts = 3, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_DRIFT], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[2];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "drift BASELINE CONFLICT [options]",
@@ -31,6 +27,8 @@ int al_cmd_drift(int argc, char **argv) {
         "one by one (target key 0). Figures: score heatmap; span masses of the focal heads. See docs/heads.md.",
         pos, &npos, 2, 2, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     p.query_given = opts[0].seen;
     p.target_given = opts[1].seen;
     al_rec *b = NULL, *k = NULL;
@@ -38,7 +36,7 @@ int al_cmd_drift(int argc, char **argv) {
     if ((st = al_rec_open(pos[0], &b, &e)) == AL_OK && (st = al_rec_open(pos[1], &k, &e)) == AL_OK) {
         res = al_result_new("drift", argc, argv, pos, 2, al_opts_params(opts, nopts), &c, &e);
         if (!res) st = e.status;
-        if (st == AL_OK) st = al_drift_run(b, k, &p, &c, res, &e);
+        if (st == AL_OK) st = al_drift_run(b, k, &p, &x, res, &e);
         if (st == AL_OK) st = al_result_emit(res, &c, &e);
     }
     al_result_free(res);

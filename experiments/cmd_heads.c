@@ -13,28 +13,8 @@ int al_cmd_heads(int argc, char **argv) {
     al_common_defaults(&c);
     al_heads_params p;
     al_heads_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T",
-         "analyse the first T tokens (default: all; non-causal maps: all; padded samples: their own)", 1, 1e12, NULL, 0,
-         0},
-        {"sink-tokens", 0, AL_OPT_INT, &p.sink_tokens, "S",
-         "distant_mass: the first S keys are sinks, not distant (default 4)", 0, 1e12, NULL, 0, 0},
-        {"recent", 0, AL_OPT_INT, &p.recent, "R", "distant_mass: keys j > i - R are recent, not distant (default 64)",
-         0, 1e12, NULL, 0, 0},
-        {"clark", 0, AL_OPT_FLAG, &p.clark, NULL,
-         "entropy with Clark's smoothing a' = 0.9999 a + 1e-4/T over all T keys", 0, 0, NULL, 0, 0},
-        {"class-tokens", 0, AL_OPT_LIST, &p.class_ids, "[NAME=]IDS",
-         "attention to a token class: ids such as 0,2,13-15 (repeatable)", 0, 0, NULL, 0, 0},
-        {"class-mask", 0, AL_OPT_LIST, &p.class_masks, "DATASET",
-         "attention to a token class given by a boolean [N, T] dataset (repeatable)", 0, 0, NULL, 0, 0},
-        {"duo-gates", 0, AL_OPT_STRING, &p.duo_gates, "TSV",
-         "DuoAttention gate file (layers x KV heads) to compare with distant_mass", 0, 0, NULL, 0, 0},
-        {"threshold", 0, AL_OPT_DOUBLE, &p.threshold, "G", "--duo-gates: retrieval KV head <=> gate >= G (default 0.5)",
-         0, 1, NULL, 0, 0},
-        {"sparsity", 0, AL_OPT_DOUBLE, &p.sparsity, "S",
-         "--duo-gates: threshold = the S-quantile of all gates (numpy linear)", 0, 1, NULL, 0, 0},
-    };
-    int nopts = 9, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_HEADS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "heads FILE [options]",
@@ -57,16 +37,24 @@ int al_cmd_heads(int argc, char **argv) {
         goto out;
     }
     if (!opts[8].seen) p.sparsity = -1;
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
+    al_heads_out out = {0};
     if ((st = al_rec_open(pos[0], &r, &e)) == AL_OK) {
         const char *ins[2] = {pos[0], p.duo_gates};
         res = al_result_new("heads", argc, argv, ins, p.duo_gates ? 2 : 1, al_opts_params(opts, nopts), &c, &e);
         if (!res) st = e.status;
         if (st == AL_OK && !opts[8].seen) al_result_param(res, "sparsity", cJSON_CreateNull());
-        if (st == AL_OK) st = al_heads_run(r, &p, &c, res, &e);
+        if (st == AL_OK) st = al_heads_compute(r, &p, &x, &out, &e);
+        if (st == AL_OK) { /* the token count resolved from the recording */
+            al_result_param(res, "tokens", cJSON_CreateNumber((double)out.T));
+            st = al_heads_emit(&out, res, &e);
+        }
         if (st == AL_OK) st = al_result_emit(res, &c, &e);
     }
+    al_heads_out_free(&out);
     al_result_free(res);
     al_rec_close(r);
 out:

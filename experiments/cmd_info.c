@@ -3,33 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../analyses/catalog.h"
 #include "../core/result.h"
 #include "../datasets/recording.h"
 #include "commands.h"
-
-/* What each analysis of a recording needs, in one table (one row per command that takes a recording). */
-enum { AL_NEED_MAPS = 1, AL_NEED_CAUSAL = 2, AL_NEED_STATES = 4 };
-static const struct {
-    const char *name;
-    int needs;
-    const char *note;
-} al_info_analyses[] = {
-    {"sinks", AL_NEED_MAPS, "sink rate, alpha, hidden sinks"},
-    {"heads", AL_NEED_MAPS, "head profiles and roles"},
-    {"similarity", AL_NEED_MAPS, "JS divergence between heads, MDS"},
-    {"stats", AL_NEED_MAPS, "sinks + heads + similarity from one read"},
-    {"maps", AL_NEED_MAPS, "mean attention maps as figures"},
-    {"kvsim", AL_NEED_MAPS | AL_NEED_CAUSAL, "KV-cache policies (causal maps)"},
-    {"drift", AL_NEED_MAPS, "with a second recording of the same model"},
-    {"norms", AL_NEED_STATES, "hidden-state, key and value norms"},
-};
-
-static int al_info_supports(const al_rec *r, int needs) {
-    if ((needs & AL_NEED_MAPS) && !r->has[AL_T_ATT] && !r->has[AL_T_Q]) return 0;
-    if ((needs & AL_NEED_CAUSAL) && !r->causal) return 0;
-    if ((needs & AL_NEED_STATES) && !r->has[AL_T_HIDDEN] && !r->has[AL_T_K] && !r->has[AL_T_V]) return 0;
-    return 1;
-}
 
 static int al_kv(al_table *t, const char *k, const char *v) {
     al_cell *c = al_table_row(t);
@@ -41,6 +18,52 @@ static int al_kvi(al_table *t, const char *k, int64_t v) {
     char b[32];
     snprintf(b, sizeof b, "%lld", (long long)v);
     return al_kv(t, k, b);
+}
+
+/* an analysis of the catalogue that reads recordings and finds what it needs in r */
+static int al_info_supports(const al_rec *r, const al_adef *a) {
+    if ((a->needs & AL_NEEDS_CAUSAL) && !r->causal) return 0;
+    if (a->needs & AL_NEEDS_MAPS) return r->has[AL_T_ATT] || r->has[AL_T_Q];
+    if (a->needs & AL_NEEDS_STATES) return r->has[AL_T_HIDDEN] || r->has[AL_T_K] || r->has[AL_T_V];
+    return 0;
+}
+
+/* what an analysis of the catalogue reads, in words */
+static const char *al_needs_name(unsigned needs) {
+    if (needs & AL_NEEDS_MAPS) return needs & AL_NEEDS_CAUSAL ? "causal maps or q/k" : "maps or q/k";
+    if (needs & AL_NEEDS_STATES) return "hidden, k or v";
+    return needs & AL_NEEDS_LOGS ? "logs file" : "any";
+}
+
+/* `attnlab info` without a file: every analysis of the catalogue with what it reads and its parameters */
+static int al_info_catalogue(int argc, char **argv, const al_common *c, cJSON *params) {
+    al_error e;
+    al_error_clear(&e);
+    al_result *res = al_result_new("info", argc, argv, NULL, 0, params, c, &e);
+    if (!res) return al_cmd_finish(e.status, &e);
+    al_table *t = al_table_new("info_analyses", "Analyses", "analysis,reads,files,fused,parameters,summary");
+    int bad = al_result_table(res, t, 1);
+    cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
+    for (int i = 1; !bad && i < AL_ANALYSIS_COUNT; i++) { /* row 0 is info itself */
+        const al_adef *a = &al_analyses[i];
+        char ps[1024] = "";
+        for (const al_pdef *d = a->params; d->name; d++)
+            snprintf(ps + strlen(ps), sizeof ps - strlen(ps), "%s%s", ps[0] ? " " : "", d->name);
+        al_cell *cl = al_table_row(t);
+        if (!cl) break;
+        bad |= al_cell_str(&cl[0], a->name) | al_cell_str(&cl[1], al_needs_name(a->needs)) | al_cell_str(&cl[4], ps) |
+               al_cell_str(&cl[5], a->summary);
+        al_cell_int(&cl[2], a->nfiles);
+        al_cell_int(&cl[3], a->fused);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", a->name);
+        cJSON_AddStringToObject(o, "reads", al_needs_name(a->needs));
+        cJSON_AddStringToObject(o, "summary", a->summary);
+        al_json_push(ja, o);
+    }
+    al_status st = bad || !ja ? al_fail(&e, AL_ENOMEM, NULL, NULL, "out of memory") : al_result_emit(res, c, &e);
+    al_result_free(res);
+    return al_cmd_finish(st, &e);
 }
 
 static int64_t al_info_min_length(const al_rec *r) {
@@ -188,6 +211,30 @@ static int al_info_singles(const al_rec *r, al_table *d, cJSON *jd) {
     return w.bad;
 }
 
+/* The analyses r supports, in the catalogue's order, with their summaries; `stats` (the fused pass of those with a
+ * visitor, in one read) right after the last of them. names, notes: [AL_ANALYSIS_COUNT + 1]; stats_note: the
+ * buffer of its note. Returns the count. */
+static int al_info_supported(const al_rec *r, const char **names, const char **notes, char *stats_note, size_t ns) {
+    int n = 0, at = -1;
+    stats_note[0] = 0;
+    for (int i = 0; i < AL_ANALYSIS_COUNT; i++) {
+        const al_adef *a = &al_analyses[i];
+        if (!al_info_supports(r, a)) continue;
+        names[n] = a->name;
+        notes[n++] = a->summary;
+        if (!a->fused) continue;
+        at = n;
+        snprintf(stats_note + strlen(stats_note), ns - strlen(stats_note), "%s%s", stats_note[0] ? " + " : "", a->name);
+    }
+    if (at < 0) return n;
+    snprintf(stats_note + strlen(stats_note), ns - strlen(stats_note), " from one read");
+    for (int k = n; k > at; k--)
+        names[k] = names[k - 1], notes[k] = notes[k - 1];
+    names[at] = "stats";
+    notes[at] = stats_note;
+    return n + 1;
+}
+
 int al_cmd_info(int argc, char **argv) {
     al_error e;
     al_error_clear(&e);
@@ -196,12 +243,14 @@ int al_cmd_info(int argc, char **argv) {
     al_opt opts[AL_OPTS_MAX];
     int nopts = 0, npos = 0, done = 0;
     const char *pos[1];
-    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info FILE",
+    al_status st = al_cmd_parse(argc, argv, opts, &nopts, &c, "info [FILE]",
                                 "Shows a recording's attributes, every dataset (shape, dtype, chunking, compression),\n"
                                 "the samples' valid lengths (/lengths), what the first token is when the recorder\n"
-                                "wrote it, and the analyses the file supports.",
-                                pos, &npos, 1, 1, &done, &e);
+                                "wrote it, and the analyses the file supports. Without FILE: every analysis attnlab\n"
+                                "has (the catalogue of analyses/catalog.c), what it reads, its parameters.",
+                                pos, &npos, 0, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    if (npos == 0) return al_info_catalogue(argc, argv, &c, al_opts_params(opts, nopts));
     al_rec *r = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     al_result *res = al_result_new("info", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
@@ -209,6 +258,9 @@ int al_cmd_info(int argc, char **argv) {
         al_rec_close(r);
         return al_cmd_finish(e.status, &e);
     }
+    const char *sup[AL_ANALYSIS_COUNT + 1], *supnote[AL_ANALYSIS_COUNT + 1];
+    char stats_note[256];
+    int nsup = al_info_supported(r, sup, supnote, stats_note, sizeof stats_note);
     al_table *t = al_table_new("info", "Recording", "field,value");
     al_table *d = al_table_new("info_datasets", "Datasets", "dataset,dtype,shape,chunks,compressed");
     int bad = al_result_table(res, t, 1) | al_result_table(res, d, 1);
@@ -220,10 +272,9 @@ int al_cmd_info(int argc, char **argv) {
         bad |= al_kvi(t, "causal", r->causal) | al_kvi(t, "first_token_is_bos", r->bos);
         bad |= al_info_lengths(t, r);
         bad |= al_info_first_token(t, r);
-        char an[256] = "";
-        for (size_t k = 0; k < sizeof al_info_analyses / sizeof al_info_analyses[0]; k++)
-            if (al_info_supports(r, al_info_analyses[k].needs))
-                snprintf(an + strlen(an), sizeof an - strlen(an), "%s%s", an[0] ? ", " : "", al_info_analyses[k].name);
+        char an[512] = "";
+        for (int k = 0; k < nsup; k++)
+            snprintf(an + strlen(an), sizeof an - strlen(an), "%s%s", an[0] ? ", " : "", sup[k]);
         bad |= al_kv(t, "analyses", an);
     }
     cJSON *rec = cJSON_AddObjectToObject(res->doc, "recording");
@@ -244,19 +295,22 @@ int al_cmd_info(int argc, char **argv) {
         char nm[64], shape[128], chunks[128];
         if (r->kind == AL_REC_NPY) {
             snprintf(nm, sizeof nm, "(npy)");
-            snprintf(shape, sizeof shape, "[%lld, %lld, %lld, %lld, %lld]", (long long)r->N, (long long)r->L, (long long)r->H,
-                     (long long)r->T, (long long)r->T);
+            snprintf(shape, sizeof shape, "[%lld, %lld, %lld, %lld, %lld]", (long long)r->N, (long long)r->L,
+                     (long long)r->H, (long long)r->T, (long long)r->T);
             snprintf(chunks, sizeof chunks, "-");
         } else {
             const al_h5_dset *x = &r->dsets[w][0];
             int64_t nl = w == AL_T_HIDDEN ? r->L + 1 : r->L;
             snprintf(nm, sizeof nm, "%s/L000..L%03lld", gname[w], (long long)nl - 1);
             int o = snprintf(shape, sizeof shape, "[");
-            for (int i = 0; i < x->rank; i++) o += snprintf(shape + o, sizeof shape - (size_t)o, "%s%lld", i ? ", " : "", (long long)x->dims[i]);
+            for (int i = 0; i < x->rank; i++)
+                o += snprintf(shape + o, sizeof shape - (size_t)o, "%s%lld", i ? ", " : "", (long long)x->dims[i]);
             snprintf(shape + o, sizeof shape - (size_t)o, "]");
             if (x->chunked) {
                 o = snprintf(chunks, sizeof chunks, "(");
-                for (int i = 0; i < x->rank; i++) o += snprintf(chunks + o, sizeof chunks - (size_t)o, "%s%lld", i ? ", " : "", (long long)x->chunk[i]);
+                for (int i = 0; i < x->rank; i++)
+                    o += snprintf(chunks + o, sizeof chunks - (size_t)o, "%s%lld", i ? ", " : "",
+                                  (long long)x->chunk[i]);
                 snprintf(chunks + o, sizeof chunks - (size_t)o, ")");
             } else {
                 snprintf(chunks, sizeof chunks, "contiguous");
@@ -282,10 +336,9 @@ int al_cmd_info(int argc, char **argv) {
     cJSON *ja = cJSON_AddArrayToObject(res->doc, "analyses");
     al_table *ta = al_table_new("info_analyses", "Analyses this file supports", "analysis,what");
     bad |= al_result_table(res, ta, 1);
-    for (size_t k = 0; !bad && k < sizeof al_info_analyses / sizeof al_info_analyses[0]; k++) {
-        if (!al_info_supports(r, al_info_analyses[k].needs)) continue;
-        al_json_push(ja, cJSON_CreateString(al_info_analyses[k].name));
-        bad |= al_kv(ta, al_info_analyses[k].name, al_info_analyses[k].note);
+    for (int k = 0; !bad && k < nsup; k++) {
+        al_json_push(ja, cJSON_CreateString(sup[k]));
+        bad |= al_kv(ta, sup[k], supnote[k]);
     }
     cJSON *jl = cJSON_AddArrayToObject(rec, "lengths");
     for (int64_t n = 0; n < r->N; n++)

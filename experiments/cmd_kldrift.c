@@ -34,9 +34,11 @@ int al_cmd_kldrift(int argc, char **argv) {
         "Dense logits are streamed in row blocks within --mem. Definitions: METRICS.md section 4; docs/logs.md.",
         pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_result *res = al_result_new("kl-drift", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_kldrift_run(pos[0], &p, &c, res, &e);
+    if (st == AL_OK) st = al_kldrift_run(pos[0], &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     return al_cmd_finish(st, &e);

@@ -34,7 +34,9 @@ static al_status al_cmd_kvpress(int argc, char **argv, const char *path, al_opt 
         res = al_result_new("kvsim", argc, argv, pos, 1, al_opts_params(opts, nopts), c, e);
         if (!res) st = e->status;
     }
-    if (st == AL_OK) st = al_kvpress_run(r, kp, c, res, e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(c, &pg);
+    if (st == AL_OK) st = al_kvpress_run(r, kp, &x, res, e);
     if (st == AL_OK) st = al_result_emit(res, c, e);
     al_result_free(res);
     al_rec_close(r);
@@ -127,7 +129,9 @@ int al_cmd_kvsim(int argc, char **argv) {
     }
     p.policies = (const char *const *)specs;
     p.npolicies = n;
-    if (st == AL_OK) st = al_kvsim_run(r, &p, &c, res, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
+    if (st == AL_OK) st = al_kvsim_run(r, &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     al_rec_close(r);

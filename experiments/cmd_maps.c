@@ -12,13 +12,8 @@ int al_cmd_maps(int argc, char **argv) {
     al_common_defaults(&c);
     al_maps_params p;
     al_maps_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"layers", 0, AL_OPT_STRING, &p.layers, "L,...", "layers to draw, e.g. 0,1,2 or 0-3 (required)", 0, 0, NULL, 0, 0},
-        {"heads", 0, AL_OPT_CHOICE, &p.heads, "MODE", "mean: one map per layer (mean over heads); all: one panel per head", 0, 0, "mean|all", 0, 0},
-        {"log", 0, AL_OPT_FLAG, &p.log, NULL, "logarithmic colour scale (zeros, e.g. masked keys, left blank)", 0, 0, NULL, 0, 0},
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "draw the first T tokens (default: all; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
-    };
-    int nopts = 4, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_MAPS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "maps FILE --layers L,... [options]",
@@ -28,12 +23,14 @@ int al_cmd_maps(int argc, char **argv) {
         "-o DIR to get the figures (.gp scripts, .png with gnuplot); stdout lists them.",
         pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     res = al_result_new("maps", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_maps_run(r, &p, &c, res, &e);
+    if (st == AL_OK) st = al_maps_run(r, &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     al_rec_close(r);

@@ -12,10 +12,8 @@ int al_cmd_norms(int argc, char **argv) {
     al_common_defaults(&c);
     al_norms_params p;
     al_norms_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "the first T tokens (default: all)", 1, 1e12, NULL, 0, 0},
-    };
-    int nopts = 1, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_NORMS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "norms FILE [options]",
@@ -27,12 +25,14 @@ int al_cmd_norms(int argc, char **argv) {
         "median |h| per layer, key and value norms. See docs/heads.md.",
         pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     res = al_result_new("norms", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_norms_run(r, &p, &c, res, &e);
+    if (st == AL_OK) st = al_norms_run(r, &p, &x, res, &e);
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
     al_result_free(res);
     al_rec_close(r);

@@ -12,10 +12,8 @@ int al_cmd_similarity(int argc, char **argv) {
     al_common_defaults(&c);
     al_similarity_params p;
     al_similarity_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default: all; non-causal maps: all)", 1, 1e12, NULL, 0, 0},
-    };
-    int nopts = 1, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_SIMILARITY], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st = al_cmd_parse(
         argc, argv, opts, &nopts, &c, "similarity FILE [options]",
@@ -27,13 +25,21 @@ int al_cmd_similarity(int argc, char **argv) {
         "Figures: the JS matrix and the MDS map. Definitions: METRICS.md section 2; docs/heads.md.",
         pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
+    al_similarity_out out = {0};
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     res = al_result_new("similarity", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_similarity_run(r, &p, &c, res, &e);
+    if (st == AL_OK) st = al_similarity_compute(r, &p, &x, &out, &e);
+    if (st == AL_OK) { /* the token count resolved from the recording */
+        al_result_param(res, "tokens", cJSON_CreateNumber((double)out.T));
+        st = al_similarity_emit(&out, res, &e);
+    }
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
+    al_similarity_out_free(&out);
     al_result_free(res);
     al_rec_close(r);
     return al_cmd_finish(st, &e);

@@ -1,4 +1,5 @@
-/* `attnlab sinks FILE`: attention sinks of a recording (METRICS.md section 1), tables and figures. */
+/* `attnlab sinks FILE`: attention sinks of a recording (METRICS.md section 1), tables and figures. Its options
+ * come from the catalogue (analyses/catalog.c); the work is al_sinks_compute, the output al_sinks_emit. */
 #include <stdio.h>
 
 #include "../analyses/sinks.h"
@@ -11,19 +12,8 @@ int al_cmd_sinks(int argc, char **argv) {
     al_common_defaults(&c);
     al_sinks_params p;
     al_sinks_defaults(&p);
-    al_opt opts[AL_OPTS_MAX] = {
-        {"epsilon", 0, AL_OPT_DOUBLE, &p.epsilon, "EPS", "sink threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
-        {"tokens", 0, AL_OPT_INT, &p.tokens, "T", "analyse the first T tokens (default 64; non-causal maps: all)", 1,
-         1e12, NULL, 0, 0},
-        {"positions", 0, AL_OPT_INT, &p.positions, "K",
-         "report Sink_0 .. Sink_{K-1} (default 10, or T when fewer tokens)", 1, 1e9, NULL, 0, 0},
-        {"hidden-threshold", 0, AL_OPT_DOUBLE, &p.hidden_threshold, "TAU",
-         "hidden sinks: positions j >= 1 with alpha > TAU (default 0.1)", 0, 1, NULL, 0, 0},
-        {"hidden-min-queries", 0, AL_OPT_INT, &p.hidden_min_queries, "M",
-         "hidden sinks: only keys seen by at least M queries, T - j >= M on causal maps (default 16)", 1, 1e12, NULL, 0,
-         0},
-    };
-    int nopts = 5, npos = 0, done = 0;
+    al_opt opts[AL_OPTS_MAX];
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_SINKS], &p, 0, opts, 0), npos = 0, done = 0;
     const char *pos[1];
     al_status st =
         al_cmd_parse(argc, argv, opts, &nopts, &c, "sinks FILE [options]",
@@ -38,13 +28,24 @@ int al_cmd_sinks(int argc, char **argv) {
                      "valid tokens are left out, counted (skipped_samples in the JSON) and named in a warning.",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     al_rec *r = NULL;
     al_result *res = NULL;
+    al_sinks_out out = {0};
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     res = al_result_new("sinks", argc, argv, pos, 1, al_opts_params(opts, nopts), &c, &e);
     if (!res) st = e.status;
-    if (st == AL_OK) st = al_sinks_run(r, &p, &c, res, &e);
+    if (st == AL_OK) st = al_sinks_compute(r, &p, &x, &out, &e);
+    /* the warning naming the samples too short for T, which compute left out */
+    if (out.T > 0) al_short_samples(r, out.T, "sinks", c.quiet);
+    if (st == AL_OK) { /* the values resolved from the recording */
+        al_result_param(res, "tokens", cJSON_CreateNumber((double)out.T));
+        al_result_param(res, "positions", cJSON_CreateNumber((double)out.K));
+        st = al_sinks_emit(&out, res, &e);
+    }
     if (st == AL_OK) st = al_result_emit(res, &c, &e);
+    al_sinks_out_free(&out);
     al_result_free(res);
     al_rec_close(r);
     return al_cmd_finish(st, &e);

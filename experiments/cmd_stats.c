@@ -1,12 +1,10 @@
-/* `attnlab stats FILE`: sinks, heads and similarity from ONE read of the maps (or of q and k). Each analysis
- * writes the tables, JSON and figures it writes on its own; --analyses picks a subset. */
+/* `attnlab stats FILE`: sinks, heads and similarity from ONE read of the maps (or of q and k), the library's
+ * al_stats_compute. Each analysis writes the tables, JSON and figures it writes on its own; --analyses picks a
+ * subset. */
 #include <stdio.h>
 #include <string.h>
 
-#include "../analyses/fused.h"
-#include "../analyses/heads.h"
-#include "../analyses/similarity.h"
-#include "../analyses/sinks.h"
+#include "../analyses/stats.h"
 #include "../core/alloc.h"
 #include "commands.h"
 
@@ -43,11 +41,9 @@ static al_status al_stats_emit(al_result **res, const int *want, const al_common
         cJSON *all = cJSON_CreateObject();
         for (int k = 0; all && k < AL_ST_N; k++)
             if (want[k]) cJSON_AddItemReferenceToObject(all, al_st_names[k], res[k]->doc);
-        char *s = all ? cJSON_Print(all) : NULL;
+        int bad = !all || al_json_write(stdout, all) != 0;
         cJSON_Delete(all);
-        if (!s) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
-        printf("%s\n", s);
-        cJSON_free(s);
+        if (bad) return al_fail(e, AL_ENOMEM, NULL, NULL, "out of memory");
     }
     return AL_OK;
 }
@@ -68,20 +64,9 @@ int al_cmd_stats(int argc, char **argv) {
          NULL, 0, 0},
         {"tokens", 0, AL_OPT_INT, &tokens, "T", "analyse the first T tokens, for every analysis (default: all)", 1,
          1e12, NULL, 0, 0},
-        {"epsilon", 0, AL_OPT_DOUBLE, &sp.epsilon, "EPS", "sinks: threshold on alpha (default 0.3)", 0, 1, NULL, 0, 0},
-        {"positions", 0, AL_OPT_INT, &sp.positions, "K", "sinks: report Sink_0 .. Sink_{K-1} (default 10)", 1, 1e9,
-         NULL, 0, 0},
-        {"hidden-threshold", 0, AL_OPT_DOUBLE, &sp.hidden_threshold, "TAU",
-         "sinks: hidden sinks above TAU (default 0.1)", 0, 1, NULL, 0, 0},
-        {"hidden-min-queries", 0, AL_OPT_INT, &sp.hidden_min_queries, "M",
-         "sinks: hidden sinks only among keys seen by at least M queries (default 16)", 1, 1e12, NULL, 0, 0},
-        {"sink-tokens", 0, AL_OPT_INT, &hp.sink_tokens, "S", "heads: distant_mass sink tokens (default 4)", 0, 1e12,
-         NULL, 0, 0},
-        {"recent", 0, AL_OPT_INT, &hp.recent, "R", "heads: distant_mass recent window (default 64)", 0, 1e12, NULL, 0,
-         0},
-        {"clark", 0, AL_OPT_FLAG, &hp.clark, NULL, "heads: entropy with Clark's smoothing", 0, 0, NULL, 0, 0},
     };
-    int nopts = 9, npos = 0, done = 0;
+    int nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_SINKS], &sp, 1, opts, 2), npos = 0, done = 0;
+    nopts = al_cmd_catalog_opts(&al_analyses[AL_AN_HEADS], &hp, 1, opts, nopts);
     const char *pos[1];
     al_status st =
         al_cmd_parse(argc, argv, opts, &nopts, &c, "stats FILE [options]",
@@ -93,14 +78,15 @@ int al_cmd_stats(int argc, char **argv) {
                      "{\"sinks\": ..., \"heads\": ..., \"similarity\": ...}. See docs/performance.md.",
                      pos, &npos, 1, 1, &done, &e);
     if (st != AL_OK || done) return al_cmd_finish(st, &e);
+    al_progress pg;
+    al_exec x = al_cmd_exec(&c, &pg);
     int want[AL_ST_N];
     if ((st = al_stats_pick(analyses, want, &e)) != AL_OK) return al_cmd_finish(st, &e);
     al_rec *r = NULL;
     al_result *res[AL_ST_N] = {NULL};
-    al_sinks_acc *sa = NULL;
-    al_heads_acc *ha = NULL;
-    al_similarity_acc *ja = NULL;
-    al_fused *f = NULL;
+    al_sinks_out so = {0};
+    al_heads_out ho = {0};
+    al_similarity_out jo = {0};
     if ((st = al_rec_open(pos[0], &r, &e)) != AL_OK) return al_cmd_finish(st, &e);
     int64_t T = al_resolve_tokens(r, tokens, 0, &e);
     if (T < 0) st = e.status;
@@ -113,48 +99,18 @@ int al_cmd_stats(int argc, char **argv) {
         else
             al_result_param(res[k], "tokens", cJSON_CreateNumber((double)T));
     }
-    al_map_visitor mv[2];
-    int nmv = 0;
-    if (st == AL_OK && want[AL_ST_SINKS]) {
-        if (!(sa = al_sinks_acc_new(r, T, &sp, &e)))
-            st = e.status;
-        else
-            mv[nmv++] = al_sinks_visitor(sa);
-        al_short_samples(r, T, "sinks", c.quiet || st != AL_OK);
-    }
-    if (st == AL_OK && want[AL_ST_HEADS]) {
-        if (!(ha = al_heads_acc_new(r, T, &hp, NULL, &e)))
-            st = e.status;
-        else
-            mv[nmv++] = al_heads_visitor(ha);
-    }
-    if (st == AL_OK && !want[AL_ST_SIM]) {
-        /* per-head statistics only: the per-head engine (zero-copy reads, GPU path) serves them in one pass */
-        st = al_stream_maps(r, T, &c, mv, nmv, &e);
-    } else if (st == AL_OK) {
-        int64_t B = al_stream_rows_all(r, T, c.mem,
-                                       (want[AL_ST_SIM] ? sizeof(double) : 0) + al_fused_extra_bytes(r, T, mv, nmv));
-        al_rows_visitor jv;
-        if (want[AL_ST_SIM]) {
-            if (!(ja = al_similarity_acc_new(r, T, B, &e)))
-                st = e.status;
-            else
-                jv = al_similarity_visitor(ja);
-        }
-        if (st == AL_OK && !(f = al_fused_new(r, T, mv, nmv, ja ? &jv : NULL, &e))) st = e.status;
-        if (st == AL_OK) {
-            al_rows_visitor fv = al_fused_visitor(f);
-            st = al_stream_all_heads(r, T, B, &c, &fv, &e);
-        }
-    }
-    if (st == AL_OK && sa) st = al_sinks_report(sa, res[AL_ST_SINKS], &e);
-    if (st == AL_OK && ha) st = al_heads_report(ha, res[AL_ST_HEADS], &e);
-    if (st == AL_OK && ja) st = al_similarity_report(ja, res[AL_ST_SIM], &e);
+    if (st == AL_OK)
+        st = al_stats_compute(r, T, &sp, &hp, &x, want[AL_ST_SINKS] ? &so : NULL, want[AL_ST_HEADS] ? &ho : NULL,
+                              want[AL_ST_SIM] ? &jo : NULL, &e);
+    /* the warning naming the samples too short for T, which the sinks statistics left out */
+    if (want[AL_ST_SINKS] && so.T > 0) al_short_samples(r, so.T, "sinks", c.quiet);
+    if (st == AL_OK && want[AL_ST_SINKS]) st = al_sinks_emit(&so, res[AL_ST_SINKS], &e);
+    if (st == AL_OK && want[AL_ST_HEADS]) st = al_heads_emit(&ho, res[AL_ST_HEADS], &e);
+    if (st == AL_OK && want[AL_ST_SIM]) st = al_similarity_emit(&jo, res[AL_ST_SIM], &e);
     if (st == AL_OK) st = al_stats_emit(res, want, &c, &e);
-    al_fused_free(f);
-    al_sinks_acc_free(sa);
-    al_heads_acc_free(ha);
-    al_similarity_acc_free(ja);
+    al_sinks_out_free(&so);
+    al_heads_out_free(&ho);
+    al_similarity_out_free(&jo);
     for (int k = 0; k < AL_ST_N; k++)
         al_result_free(res[k]);
     al_rec_close(r);

@@ -3,7 +3,10 @@
 #ifndef AL_COMMANDS_H
 #define AL_COMMANDS_H
 
+#include "../analyses/catalog.h"
 #include "../core/cli.h"
+#include "../core/exec.h"
+#include "../core/progress.h"
 #include "../core/status.h"
 
 typedef int (*al_cmd_fn)(int argc, char **argv);
@@ -40,6 +43,11 @@ int al_cmd_finish(al_status st, const al_error *e);
 /* Parses options (common ones appended); prints help and returns 0 through *done when --help was given. */
 al_status al_cmd_parse(int argc, char **argv, al_opt *opts, int *nopts, al_common *c, const char *usage,
                        const char *summary, const char **pos, int *npos, int minpos, int maxpos, int *done, al_error *e);
+/* Appends the options of analysis a that live in its params struct (AL_FIELD) to opts, from the catalogue:
+ * names, kinds, bounds, help. fused_only: just those the fused pass takes, "tokens" excepted. Returns the count. */
+int al_cmd_catalog_opts(const al_adef *a, void *params, int fused_only, al_opt *opts, int n);
+/* The library's execution settings from the common options; progress is drawn on stderr through pg. */
+al_exec al_cmd_exec(const al_common *c, al_progress *pg);
 /* Lowers --threads (or the default, all cores) to what the --mem budget holds: one thread per MiB. */
 void al_cmd_cap_threads(al_common *c);
 /* Applies --threads to OpenMP and OpenBLAS. */

@@ -12,29 +12,15 @@
 #include "runfs.h"
 #include "runown.h"
 
-/* what `stats` takes of each analysis's parameters ("tokens" is shared by all) */
-static const char *const al_fuse_sinks[] = {"epsilon", "tokens", "positions", "hidden-threshold", "hidden-min-queries", NULL};
-static const char *const al_fuse_heads[] = {"tokens", "sink-tokens", "recent", "clark", NULL};
-static const char *const al_fuse_sim[] = {"tokens", NULL};
-
-static const char *const *al_fuse_params(const char *analysis) {
-    return !strcmp(analysis, "sinks")        ? al_fuse_sinks
-           : !strcmp(analysis, "heads")      ? al_fuse_heads
-           : !strcmp(analysis, "similarity") ? al_fuse_sim
-                                             : NULL;
-}
-
+/* a step the shared pass can serve: its analysis has a fused visitor and every parameter it sets is one the
+ * pass takes (analyses/catalog.c) */
 static int al_fusable(const al_step *st) {
-    const char *const *ok = al_fuse_params(st->analysis);
-    if (!ok) return 0;
+    if (!st->def->fused) return 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, st->params) {
         char canon[64];
         al_param_canon(p->string, canon, sizeof canon);
-        int found = 0;
-        for (const char *const *k = ok; *k; k++)
-            found |= !strcmp(*k, canon);
-        if (!found) return 0;
+        if (!al_fused_param(st->def, canon)) return 0;
     }
     return 1;
 }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "../analyses/catalog.h"
 #include "../core/status.h"
 
 #define AL_SPEC_MAX_INPUTS 64
@@ -16,34 +17,7 @@
 
 /* ---- what the spec may say: the parameter schema of every analysis and generator (spec_schema.c) ---- */
 
-typedef enum {
-    AL_PT_NUM,    /* JSON number */
-    AL_PT_INT,    /* JSON number with an integral value */
-    AL_PT_BOOL,   /* true: the flag is given; false: it is not */
-    AL_PT_STR,    /* JSON string */
-    AL_PT_CHOICE, /* one of the '|'-separated words of choices */
-    AL_PT_IDS,    /* "0,2-4" or [0, 2, 3, 4] */
-    AL_PT_STRS,   /* a string or a list of strings: the flag repeated */
-    AL_PT_PATH,   /* a file: a path relative to the spec's folder, or {"input": NAME} */
-} al_ptype;
-
-typedef struct {
-    const char *name; /* the command's long flag without "--" ("_" in a spec reads as "-") */
-    al_ptype type;
-    double min, max; /* NUM and INT bounds, inclusive; both 0: unbounded */
-    const char *choices;
-    int required;
-} al_pdef;
-
-typedef enum { AL_COMBINE_STACK, AL_COMBINE_SINKS } al_combine;
-
-typedef struct {
-    const char *name;      /* the command in al_commands */
-    int nfiles;            /* files per input item: 2 for drift (baseline, conflict) */
-    int maps;              /* reads attention maps: a member of a recording's shared streaming group */
-    al_combine combine;    /* how the results of several inputs become one table (docs/experiments.md) */
-    const al_pdef *params; /* NULL-terminated; NULL: a command without a schema here, any scalar parameter */
-} al_adef;
+/* al_pdef, al_adef, al_ptype, al_combine: the catalogue of analyses (analyses/catalog.h) */
 
 typedef enum { AL_GEN_SYNTH, AL_GEN_LOGS, AL_GEN_RECORD } al_gen_how;
 
@@ -123,7 +97,7 @@ typedef struct {
     cJSON *root;
     char name[64];
     const char *title, *description, *mirrors, *needs, *intro;
-    int full_hash; /* "hash": "full": inputs identified by the sha256 of their whole content */
+    int full_hash;     /* "hash": "full": inputs identified by the sha256 of their whole content */
     int figure_format; /* "figure_format": al_figfmt of every figure, or -1 (the command line's, png by default) */
     int max_rows, max_cols;
     const cJSON *captions;

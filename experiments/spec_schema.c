@@ -1,5 +1,5 @@
-/* What a spec may ask for: each analysis's and generator's parameters (the commands' flags, types, bounds).
- * tests/cli/test_run.py checks every name against `attnlab CMD --help`, so a renamed flag cannot drift. */
+/* What a spec may ask for: the analyses of the catalogue (analyses/catalog.c) and each generator's parameters
+ * (the commands' flags, types, bounds). tests/cli/test_run.py checks every name against `attnlab CMD --help`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,104 +8,14 @@
 
 #define BIG 1e12
 
-/* one parameter per line */
-/* clang-format off */
-
-static const al_pdef al_p_info[] = {{NULL}};
-static const al_pdef al_p_sinks[] = {
-    {"epsilon", AL_PT_NUM, 0, 1},
-    {"tokens", AL_PT_INT, 1, BIG},
-    {"positions", AL_PT_INT, 1, 1e9},
-    {"hidden-threshold", AL_PT_NUM, 0, 1},
-    {"hidden-min-queries", AL_PT_INT, 1, BIG},
-    {"from-qk", AL_PT_BOOL},
-    {NULL},
-};
-static const al_pdef al_p_heads[] = {
-    {"tokens", AL_PT_INT, 1, BIG},
-    {"sink-tokens", AL_PT_INT, 0, BIG},
-    {"recent", AL_PT_INT, 0, BIG},
-    {"clark", AL_PT_BOOL},
-    {"class-tokens", AL_PT_STRS},
-    {"class-mask", AL_PT_STRS},
-    {"duo-gates", AL_PT_PATH},
-    {"threshold", AL_PT_NUM, 0, 1},
-    {"sparsity", AL_PT_NUM, 0, 1},
-    {"from-qk", AL_PT_BOOL},
-    {NULL},
-};
-static const al_pdef al_p_tokens[] = {{"tokens", AL_PT_INT, 1, BIG}, {"from-qk", AL_PT_BOOL}, {NULL}};
-static const al_pdef al_p_norms[] = {{"tokens", AL_PT_INT, 1, BIG}, {NULL}};
-static const al_pdef al_p_drift[] = {
-    {"query-span", AL_PT_STR},
-    {"target-span", AL_PT_STR},
-    {"top-percent", AL_PT_NUM, 0, 100},
-    {"from-qk", AL_PT_BOOL},
-    {NULL},
-};
-static const al_pdef al_p_maps[] = {
-    {"layers", AL_PT_IDS, 0, 0, NULL, 1},
-    {"heads", AL_PT_CHOICE, 0, 0, "mean|all"},
-    {"log", AL_PT_BOOL},
-    {"tokens", AL_PT_INT, 1, BIG},
-    {"from-qk", AL_PT_BOOL},
-    {NULL},
-};
-static const al_pdef al_p_kldrift[] = {
-    {"temperature", AL_PT_NUM, 1e-6, 1e6},
-    {"token-agg", AL_PT_CHOICE, 0, 0, "mean|sum"},
-    {"bootstrap", AL_PT_INT, 0, 1e7},
-    {"seed", AL_PT_INT, 0, 9e15},
-    {NULL},
-};
-static const al_pdef al_p_kvsim[] = {
-    {"policy", AL_PT_STRS},
-    {"sweep", AL_PT_STRS},
-    {"tokens", AL_PT_INT, 1, BIG},
-    {"from-qk", AL_PT_BOOL},
-    {"prefill", AL_PT_INT, 1, BIG},
-    {"decode", AL_PT_INT, 1, BIG},
-    {"method", AL_PT_STRS},
-    {"ratio", AL_PT_STRS},
-    {"gqa", AL_PT_CHOICE, 0, 0, "mean|max"},
-    {"kept", AL_PT_BOOL},
-    {NULL},
-};
-static const al_pdef al_p_none[] = {{NULL}};
-static const al_pdef al_p_cras[] = {
-    {"weights", AL_PT_STR},
-    {"weights-file", AL_PT_PATH},
-    {"correct", AL_PT_PATH},
-    {"bootstrap", AL_PT_INT, 0, 1e7},
-    {"seed", AL_PT_INT, 0, 9e15},
-    {NULL},
-};
-
-static const al_adef al_analyses[] = {
-    {"info", 1, 0, AL_COMBINE_STACK, al_p_info},
-    {"sinks", 1, 1, AL_COMBINE_SINKS, al_p_sinks},
-    {"heads", 1, 1, AL_COMBINE_STACK, al_p_heads},
-    {"similarity", 1, 1, AL_COMBINE_STACK, al_p_tokens},
-    {"maps", 1, 1, AL_COMBINE_STACK, al_p_maps},
-    {"kvsim", 1, 1, AL_COMBINE_STACK, al_p_kvsim},
-    {"norms", 1, 0, AL_COMBINE_STACK, al_p_norms},
-    {"drift", 2, 0, AL_COMBINE_STACK, al_p_drift},
-    {"kl-drift", 1, 0, AL_COMBINE_STACK, al_p_kldrift},
-    {"semdrift", 1, 0, AL_COMBINE_STACK, al_p_none},
-    {"cras", 1, 0, AL_COMBINE_STACK, al_p_cras},
-    {NULL},
-};
-
-/* clang-format on */
-
 /* Commands that write inputs or drive others: never a step. */
 static const char *const al_not_analyses[] = {"run", "merge", "synth", "import", "record", NULL};
 
 const al_adef *al_adef_find(const char *name) {
     for (const char *const *n = al_not_analyses; *n; n++)
         if (!strcmp(*n, name)) return NULL;
-    for (const al_adef *a = al_analyses; a->name; a++)
-        if (!strcmp(a->name, name)) return a;
+    const al_adef *a = al_analysis_find(name);
+    if (a) return a;
     /* a command added after this table was written: usable, its parameters unchecked until it runs */
     static al_adef generic[8];
     static int ngeneric;
@@ -114,7 +24,7 @@ const al_adef *al_adef_find(const char *name) {
         for (int i = 0; i < ngeneric; i++)
             if (!strcmp(generic[i].name, name)) return &generic[i];
         if (ngeneric == 8) return NULL;
-        generic[ngeneric] = (al_adef){c->name, 1, 0, AL_COMBINE_STACK, NULL};
+        generic[ngeneric] = (al_adef){c->name, c->summary, 0, 1, 0, 0, AL_COMBINE_STACK, NULL};
         return &generic[ngeneric++];
     }
     return NULL;
@@ -133,6 +43,7 @@ void al_adef_names(char *buf, int n) {
 
 /* ---- generators of inputs ---- */
 
+/* one parameter per line */
 /* clang-format off */
 
 static const al_pdef al_g_maps[] = {

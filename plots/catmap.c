@@ -4,22 +4,6 @@
 
 #include "kinds.h"
 
-void al_gp_set_labels(al_buf *b, const al_plot_opts *o) {
-    char q[512];
-    if (o->title) {
-        al_gp_quote(o->title, q, sizeof q);
-        al_buf_printf(b, "set title '%s'\n", q);
-    }
-    if (o->xlabel) {
-        al_gp_quote(o->xlabel, q, sizeof q);
-        al_buf_printf(b, "set xlabel '%s'\n", q);
-    }
-    if (o->ylabel) {
-        al_gp_quote(o->ylabel, q, sizeof q);
-        al_buf_printf(b, "set ylabel '%s'\n", q);
-    }
-}
-
 al_figure *al_plot_categories(const char *name, const int *M, int64_t R, int64_t C, const char *const *names,
                               const char *const *colors, int ncat, const al_plot_opts *o) {
     al_figure *f = al_figure_new(name);

@@ -2,10 +2,10 @@
  * restyle a figure by editing the .gp file alone. */
 #include "plots.h"
 
-#include "kinds.h"
-
 #include <math.h>
 #include <stdio.h>
+
+#include "kinds.h"
 
 void al_gp_quote(const char *s, char *buf, size_t n) {
     /* inside gnuplot's single quotes only the quote itself is special (doubled); a control character would end the
@@ -17,6 +17,22 @@ void al_gp_quote(const char *s, char *buf, size_t n) {
         buf[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
     }
     buf[k] = 0;
+}
+
+void al_gp_set_labels(al_buf *b, const al_plot_opts *o) {
+    char q[512];
+    if (o->title) {
+        al_gp_quote(o->title, q, sizeof q);
+        al_buf_printf(b, "set title '%s'\n", q);
+    }
+    if (o->xlabel) {
+        al_gp_quote(o->xlabel, q, sizeof q);
+        al_buf_printf(b, "set xlabel '%s'\n", q);
+    }
+    if (o->ylabel) {
+        al_gp_quote(o->ylabel, q, sizeof q);
+        al_buf_printf(b, "set ylabel '%s'\n", q);
+    }
 }
 
 static void al_gp_num(al_buf *b, double v) {

@@ -64,7 +64,8 @@ m = out["methods"][0]
 check(len(m["layers"]) == L and len(m["kv_heads"]) == L * HKV and len(m["heads"]) == L * H, "per layer/KV head/head")
 want = np.mean([(32 + i - P + 1) / (i + 1) for i in range(P, T)])
 check(close(m["kept_fraction"], want, 1e-12), f"kept fraction {m['kept_fraction']} != {want} (32 prompt keys + all later)")
-check(m["prompt_kept"] == 0.5 and "output_error" in m, "prompt_kept, output_error")
+# JSON numbers are exact (core/json_print.c): 32 of 64 kept comes out as the mean of per-head fractions
+check(close(m["prompt_kept"], 0.5, 1e-12) and "output_error" in m, f"prompt_kept {m['prompt_kept']}, output_error")
 dec = js("kvsim", R, "--decode", 16, "--method", "h2o", "--method", "streaming:sink=2")
 for x in dec["methods"]:
     want = np.mean([16 / (i + 1) for i in range(16, T)])
